@@ -1,0 +1,23 @@
+//! The crate error: one variant per stage, each wrapping that stage's own error type.
+
+use thiserror::Error;
+
+/// Result with the crate [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Any error vocmine reports.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Reading or validating the workspace or its configuration failed.
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::WorkspaceError),
+    /// Reading an input file failed (as a whole; bad rows are rejects, not errors).
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
+    /// The tantivy index failed.
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    /// A search request was invalid or failed.
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+}

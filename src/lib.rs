@@ -1,0 +1,24 @@
+//! vocmine mines the voice of the customer: reviews, complaints and survey comments in English,
+//! Simplified and Traditional Chinese go in; a searchable tantivy archive, enrichments and
+//! per-team reports of recurring problems come out.
+//!
+//! The modules follow the flow in `DESIGN.md`: [`ingest`] parses input files into
+//! [`document::Feedback`] records, [`normalise`] cleans them into [`document::Document`]s,
+//! [`tokenise`] is the one analyzer shared by the index and keyword extraction, [`index`] keeps the
+//! tantivy index in the [`workspace`], and [`search`] answers queries over it. [`pipeline`] is the
+//! only module that sequences the stages.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod document;
+pub mod error;
+pub mod index;
+pub mod ingest;
+pub mod normalise;
+pub mod pipeline;
+pub mod progress;
+pub mod search;
+pub mod tokenise;
+pub mod workspace;
+
+pub use error::{Error, Result};

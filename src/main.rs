@@ -1,0 +1,2 @@
+//! The `vocmine` command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Pipeline. PLACEHOLDER: being written.

@@ -1,0 +1,7 @@
+//! Search. PLACEHOLDER: being written.
+
+use thiserror::Error;
+
+/// Errors of a search request.
+#[derive(Debug, Error)]
+pub enum SearchError {}
