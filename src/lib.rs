@@ -15,6 +15,7 @@ pub mod error;
 pub mod index;
 pub mod ingest;
 pub mod normalise;
+pub mod model;
 pub mod pipeline;
 pub mod progress;
 pub mod search;
