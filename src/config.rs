@@ -1,2 +1,189 @@
-//! The workspace configuration `vocmine.toml`: sources and column mapping, taxonomy, teams and
-//! model choice. PLACEHOLDER: being written.
+//! The workspace configuration, `vocmine.toml`: how input files map to fields, how the text is
+//! read, which model encodes it, the topic taxonomy and the teams that own problems. Parsed once
+//! into [`Config`]; stages receive the parts they need. Unknown keys are errors, so a typo in the
+//! file is reported with its line instead of silently ignored.
+
+use serde::{Deserialize, Serialize};
+
+/// The whole `vocmine.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// How input files are read.
+    pub input: InputConfig,
+    /// Which column or key holds which field; missing entries are detected from the headers.
+    pub columns: ColumnsConfig,
+    /// Values used when a row has no such column.
+    pub defaults: DefaultsConfig,
+    /// The sentence encoder.
+    pub model: ModelConfig,
+    /// The topic taxonomy.
+    #[serde(rename = "topic")]
+    pub topics: Vec<TopicConfig>,
+    /// The teams that own problems, and the rules that route problems to them.
+    #[serde(rename = "team")]
+    pub teams: Vec<TeamConfig>,
+}
+
+/// How input files are read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputConfig {
+    /// Text encoding: `auto`, `utf-8`, `gb18030` (also reads GBK and GB2312) or `big5`.
+    pub encoding: String,
+    /// Field delimiter for delimited files: `auto`, or a single character such as `,` `;` `|`,
+    /// or `tab`.
+    pub delimiter: String,
+    /// Order of day and month in all-numeric dates such as 03/04/2026: `mdy` or `dmy`.
+    pub date_order: DateOrder,
+    /// Rows whose text is longer than this many bytes are rejected (not truncated).
+    pub max_text_bytes: usize,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            encoding: "auto".to_string(),
+            delimiter: "auto".to_string(),
+            date_order: DateOrder::MonthFirst,
+            max_text_bytes: 200_000,
+        }
+    }
+}
+
+/// Order of day and month in ambiguous numeric dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DateOrder {
+    /// 03/04/2026 is March 4th (US exports).
+    #[serde(rename = "mdy")]
+    MonthFirst,
+    /// 03/04/2026 is 3 April (European and most Asian exports).
+    #[serde(rename = "dmy")]
+    DayFirst,
+}
+
+/// Column names (CSV/TSV headers or JSON keys) for each field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ColumnsConfig {
+    /// The feedback text (required, detected when not given).
+    pub text: Option<String>,
+    /// The source system's id.
+    pub id: Option<String>,
+    /// The date.
+    pub date: Option<String>,
+    /// Star rating or score.
+    pub rating: Option<String>,
+    /// Kind of feedback (review, complaint, survey, ...).
+    pub source: Option<String>,
+    /// Channel (google, hotline, app, ...).
+    pub channel: Option<String>,
+    /// Store, dealer or branch.
+    pub location: Option<String>,
+    /// Product or service.
+    pub product: Option<String>,
+    /// Customer id.
+    pub customer_id: Option<String>,
+    /// Customer value.
+    pub customer_value: Option<String>,
+}
+
+/// Values for rows that have no such column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefaultsConfig {
+    /// Source used when a row has none (for example `review`).
+    pub source: Option<String>,
+    /// Channel used when a row has none.
+    pub channel: Option<String>,
+}
+
+/// Which encoder computes the embeddings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// `e5-small` (multilingual, default) or `minilm` (English only).
+    pub encoder: String,
+    /// Texts are cut at this many tokens.
+    pub max_tokens: usize,
+    /// libtorch threads; 0 means one per core.
+    pub threads: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            encoder: "e5-small".to_string(),
+            max_tokens: 256,
+            threads: 0,
+        }
+    }
+}
+
+/// One topic of the taxonomy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicConfig {
+    /// Short name, used in the index and on the command line.
+    pub name: String,
+    /// One-line description in English.
+    pub description_en: String,
+    /// One-line description in Chinese.
+    pub description_zh: String,
+    /// Example phrases, in either language.
+    pub examples: Vec<String>,
+    /// The team that owns problems of this topic.
+    pub team: Option<String>,
+}
+
+/// One owning team and the rules that route problems to it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamConfig {
+    /// Team name, used in the index, reports and on the command line.
+    pub name: String,
+    /// Topics this team owns.
+    pub topics: Vec<String>,
+    /// Keywords or phrases, in either language, that route a problem here.
+    pub keywords: Vec<String>,
+    /// Sources (review, complaint, ...) this team owns.
+    pub sources: Vec<String>,
+    /// Channels this team owns.
+    pub channels: Vec<String>,
+    /// Locations this team owns.
+    pub locations: Vec<String>,
+    /// Products this team owns.
+    pub products: Vec<String>,
+}
+
+impl Config {
+    /// Parses the text of a `vocmine.toml`.
+    pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
+
+/// The commented configuration `vocmine init` writes.
+pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_file_parses_to_defaults_plus_taxonomy() {
+        let config = Config::parse(DEFAULT_CONFIG).unwrap();
+        assert_eq!(config.input, InputConfig::default());
+        assert_eq!(config.model, ModelConfig::default());
+        assert!(config.topics.len() >= 12);
+        assert!(!config.teams.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_its_line() {
+        let error = Config::parse("[input]\nencodng = \"utf-8\"\n").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("encodng"), "{message}");
+        assert!(message.contains("line 2"), "{message}");
+    }
+}

@@ -9,13 +9,14 @@
 //! only module that sequences the stages.
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod config;
 pub mod document;
 pub mod error;
 pub mod index;
 pub mod ingest;
-pub mod normalise;
 pub mod model;
+pub mod normalise;
 pub mod pipeline;
 pub mod progress;
 pub mod search;

@@ -1,1 +1,306 @@
-//! Pipeline. PLACEHOLDER: being written.
+//! The only module that sequences the stages. [`mine`] takes a workspace and input files and runs
+//! ingest -> normalise -> dedup -> index as one transaction: the index commit at the end makes the
+//! run's documents visible all at once, and the rejects file and run summary are written after it.
+//! A run killed at any moment leaves the previous index searchable; running it again completes the
+//! work, because documents already committed are recognised as duplicates.
+
+use crate::document::Document;
+use crate::index::{DocumentIndex, IndexBatch};
+use crate::ingest::{IngestSettings, InputFile, Reject, Row};
+use crate::normalise::normalise;
+use crate::progress::Progress;
+use crate::workspace::{write_atomically, Workspace, WorkspaceError};
+use crate::Result;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Rows normalised together in parallel.
+const CHUNK_ROWS: usize = 4096;
+
+/// File extensions read when a directory is given as input.
+pub const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "jsonl", "ndjson", "json", "txt"];
+
+/// Settings of one `mine` run, resolved from flags and configuration.
+#[derive(Debug, Clone)]
+pub struct MineSettings {
+    /// Input files or directories (a directory means its files with [`INPUT_EXTENSIONS`]).
+    pub inputs: Vec<PathBuf>,
+    /// tantivy indexing threads (0 = automatic).
+    pub index_threads: usize,
+}
+
+/// Counts for one input file: read = accepted + duplicate + rejected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileSummary {
+    /// The input file.
+    pub file: String,
+    /// Format and encoding as detected.
+    pub format: String,
+    /// Rows read.
+    pub read: u64,
+    /// Rows added to the index.
+    pub accepted: u64,
+    /// Rows already in the workspace or earlier in this run.
+    pub duplicate: u64,
+    /// Rows rejected (see the rejects file).
+    pub rejected: u64,
+}
+
+/// What a `mine` run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MineReport {
+    /// The run's id.
+    pub run: String,
+    /// Per input file.
+    pub files: Vec<FileSummary>,
+    /// Accepted documents per language.
+    pub languages: BTreeMap<String, u64>,
+    /// Documents in the index after the run.
+    pub index_documents: u64,
+    /// The rejects file, when anything was rejected.
+    pub rejects_file: Option<PathBuf>,
+    /// Seconds per stage.
+    pub seconds: BTreeMap<String, f64>,
+}
+
+impl MineReport {
+    /// Sum over all files.
+    pub fn totals(&self) -> FileSummary {
+        self.files.iter().fold(
+            FileSummary {
+                file: "total".into(),
+                ..Default::default()
+            },
+            |mut total, file| {
+                total.read += file.read;
+                total.accepted += file.accepted;
+                total.duplicate += file.duplicate;
+                total.rejected += file.rejected;
+                total
+            },
+        )
+    }
+}
+
+/// Expands directories into their input files (sorted, not recursive).
+pub fn expand_inputs(inputs: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)?
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|path| {
+                    path.is_file()
+                        && path
+                            .extension()
+                            .and_then(|extension| extension.to_str())
+                            .is_some_and(|extension| {
+                                INPUT_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str())
+                            })
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Runs ingest -> normalise -> dedup -> index over the inputs as one transaction.
+pub fn mine(
+    workspace: &Workspace,
+    settings: &MineSettings,
+    progress: &dyn Progress,
+) -> Result<MineReport> {
+    let started = Instant::now();
+    let run = run_id();
+    let ingest_settings = IngestSettings::from_config(&workspace.config);
+    let paths = expand_inputs(&settings.inputs).map_err(|source| {
+        crate::ingest::IngestError::Unreadable {
+            path: settings.inputs.first().cloned().unwrap_or_default(),
+            source,
+        }
+    })?;
+    let inputs = paths
+        .iter()
+        .map(|path| InputFile::open(path, &ingest_settings))
+        .collect::<Result<Vec<_>, _>>()?;
+    let index = DocumentIndex::open_or_create(&workspace.index_dir())?;
+    let batch = index.batch(settings.index_threads)?;
+    let mut rejects = RejectsWriter::default();
+    let mut state = RunState::default();
+    let mut files = Vec::new();
+    for input in &inputs {
+        files.push(mine_file(
+            input,
+            &ingest_settings,
+            &batch,
+            &run,
+            &mut state,
+            &mut rejects,
+            progress,
+        )?);
+    }
+    let ingested = started.elapsed().as_secs_f64();
+    progress.start("commit index", None);
+    batch.commit()?;
+    progress.finish();
+    let rejects_file = rejects.persist(&workspace.rejects_dir(), &run)?;
+    let mut seconds = BTreeMap::new();
+    seconds.insert("ingest+normalise+index".to_string(), ingested);
+    seconds.insert("total".to_string(), started.elapsed().as_secs_f64());
+    let report = MineReport {
+        run: run.clone(),
+        files,
+        languages: state.languages,
+        index_documents: index.document_count(),
+        rejects_file,
+        seconds,
+    };
+    let summary = serde_json::to_vec_pretty(&report).expect("report serialises");
+    write_atomically(&workspace.runs_dir().join(format!("{run}.json")), &summary)?;
+    Ok(report)
+}
+
+/// Deduplication state of one run.
+#[derive(Default)]
+struct RunState {
+    ids: HashSet<String>,
+    hashes: HashSet<String>,
+    languages: BTreeMap<String, u64>,
+}
+
+impl RunState {
+    /// True when the document is already in the index or earlier in this run; records it if not.
+    fn is_duplicate(&mut self, document: &Document, batch: &IndexBatch) -> bool {
+        if self.ids.contains(&document.id)
+            || self.hashes.contains(&document.content_hash)
+            || batch.contains_id(&document.id)
+            || batch.contains_hash(&document.content_hash)
+        {
+            return true;
+        }
+        self.ids.insert(document.id.clone());
+        self.hashes.insert(document.content_hash.clone());
+        false
+    }
+}
+
+fn mine_file(
+    input: &InputFile,
+    settings: &IngestSettings,
+    batch: &IndexBatch,
+    run: &str,
+    state: &mut RunState,
+    rejects: &mut RejectsWriter,
+    progress: &dyn Progress,
+) -> Result<FileSummary> {
+    let mut summary = FileSummary {
+        file: input.path().display().to_string(),
+        format: format!("{} {}", input.format(), input.encoding_name()),
+        ..Default::default()
+    };
+    progress.start(
+        &format!("ingest {}", input.path().display()),
+        Some(input.size()),
+    );
+    let mut rows = input.rows(settings)?;
+    let mut reported_bytes = 0;
+    loop {
+        let chunk: Vec<Row> = rows.by_ref().take(CHUNK_ROWS).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        summary.read += chunk.len() as u64;
+        let outcomes: Vec<Result<Document, Reject>> = chunk
+            .into_par_iter()
+            .map(|row| row.and_then(normalised))
+            .collect();
+        for outcome in outcomes {
+            match outcome {
+                Err(reject) => {
+                    summary.rejected += 1;
+                    rejects.push(reject);
+                }
+                Ok(document) if state.is_duplicate(&document, batch) => summary.duplicate += 1,
+                Ok(document) => {
+                    batch.add(&document, run)?;
+                    *state
+                        .languages
+                        .entry(document.language.code().to_string())
+                        .or_default() += 1;
+                    summary.accepted += 1;
+                }
+            }
+        }
+        let bytes = rows.bytes_read();
+        progress.advance(bytes.saturating_sub(reported_bytes));
+        reported_bytes = bytes;
+    }
+    progress.finish();
+    Ok(summary)
+}
+
+/// Normalises an accepted row; text that is empty once cleaned is rejected.
+fn normalised(feedback: crate::document::Feedback) -> Result<Document, Reject> {
+    let origin = feedback.origin.clone();
+    let raw = feedback.text.clone();
+    let document = normalise(feedback);
+    if document.text.trim().is_empty() {
+        return Err(Reject {
+            origin,
+            reason: "text is empty once markup and whitespace are removed".into(),
+            raw,
+        });
+    }
+    Ok(document)
+}
+
+/// Collects rejects and writes them as one CSV per run.
+#[derive(Default)]
+struct RejectsWriter {
+    rejects: Vec<Reject>,
+}
+
+impl RejectsWriter {
+    fn push(&mut self, reject: Reject) {
+        self.rejects.push(reject);
+    }
+
+    /// Writes `rejects/<run>.csv` (file, line, reason, raw) when there is anything to write.
+    fn persist(self, directory: &Path, run: &str) -> Result<Option<PathBuf>, WorkspaceError> {
+        if self.rejects.is_empty() {
+            return Ok(None);
+        }
+        let path = directory.join(format!("{run}.csv"));
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let header = ["file", "line", "reason", "raw"];
+        let rows = self.rejects.iter().map(|reject| {
+            [
+                reject.origin.file.clone(),
+                reject.origin.line.to_string(),
+                reject.reason.clone(),
+                reject.raw.clone(),
+            ]
+        });
+        std::iter::once(header.map(String::from))
+            .chain(rows)
+            .try_for_each(|record| writer.write_record(&record))
+            .map_err(|error| WorkspaceError::io("write", &path)(error.into()))?;
+        let bytes = writer
+            .into_inner()
+            .map_err(|error| WorkspaceError::io("write", &path)(error.into_error()))?;
+        write_atomically(&path, &bytes)?;
+        Ok(Some(path))
+    }
+}
+
+/// A run id from the current UTC time, sortable.
+fn run_id() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
+}

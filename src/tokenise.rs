@@ -29,8 +29,7 @@ pub struct Term {
 /// Analyses text into terms, the same way the index does.
 pub fn analyze(text: &str) -> Vec<Term> {
     let mut terms = Vec::new();
-    let mut position = 0;
-    for (start, word) in word_spans(text) {
+    for (position, (start, word)) in word_spans(text).enumerate() {
         let lower = word.to_lowercase();
         terms.push(Term {
             text: lower,
@@ -39,7 +38,6 @@ pub fn analyze(text: &str) -> Vec<Term> {
             offset_to: start + word.len(),
             position,
         });
-        position += 1;
     }
     terms
 }
@@ -95,7 +93,5 @@ impl TokenStream for VocmineTokenStream {
 
 /// Registers the analyzer with an index so that text fields using [`ANALYZER_NAME`] work.
 pub fn register(index: &tantivy::Index) {
-    index
-        .tokenizers()
-        .register(ANALYZER_NAME, VocmineTokenizer);
+    index.tokenizers().register(ANALYZER_NAME, VocmineTokenizer);
 }

@@ -1,7 +1,177 @@
-//! The workspace on disk. PLACEHOLDER: being written.
+//! The workspace: one directory per customer base holding `vocmine.toml`, the tantivy index,
+//! the rejects of every run and the run log. [`Workspace::init`] creates one with a commented
+//! default configuration; [`Workspace::open`] checks it and reads the configuration. Files that
+//! a run writes go through [`write_atomically`], so an interrupted run never leaves a
+//! half-written file where a complete one is expected.
 
+use crate::config::{Config, DEFAULT_CONFIG};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
+
+/// File name of the configuration inside a workspace.
+pub const CONFIG_FILE: &str = "vocmine.toml";
 
 /// Errors about the workspace directory and its configuration.
 #[derive(Debug, Error)]
-pub enum WorkspaceError {}
+pub enum WorkspaceError {
+    /// The directory is not a workspace.
+    #[error("{} is not a vocmine workspace (no {CONFIG_FILE}); create one with `vocmine init {}`", .0.display(), .0.display())]
+    NotAWorkspace(PathBuf),
+    /// `init` would overwrite an existing configuration.
+    #[error("{} already exists; edit it, or remove it to start over", .0.display())]
+    AlreadyExists(PathBuf),
+    /// The configuration file is not valid.
+    #[error("invalid configuration {}: {source}", path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What the TOML parser found.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// Reading or writing a workspace file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (read, write, create).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl WorkspaceError {
+    /// Wraps an I/O error with what was done to which path.
+    pub fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceError {
+        let path = path.to_path_buf();
+        move |source| WorkspaceError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// An open workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+    /// The parsed `vocmine.toml`.
+    pub config: Config,
+}
+
+impl Workspace {
+    /// Creates `root` (if needed) with a commented default `vocmine.toml`.
+    pub fn init(root: &Path) -> Result<Workspace, WorkspaceError> {
+        Workspace::init_with(root, DEFAULT_CONFIG)
+    }
+
+    /// Creates `root` (if needed) with the given configuration text, which must parse.
+    pub fn init_with(root: &Path, config_text: &str) -> Result<Workspace, WorkspaceError> {
+        let config_path = root.join(CONFIG_FILE);
+        if config_path.exists() {
+            return Err(WorkspaceError::AlreadyExists(config_path));
+        }
+        Config::parse(config_text).map_err(|source| WorkspaceError::Config {
+            path: config_path.clone(),
+            source,
+        })?;
+        fs::create_dir_all(root).map_err(WorkspaceError::io("create", root))?;
+        write_atomically(&config_path, config_text.as_bytes())?;
+        Workspace::open(root)
+    }
+
+    /// Opens an existing workspace and reads its configuration.
+    pub fn open(root: &Path) -> Result<Workspace, WorkspaceError> {
+        let config_path = root.join(CONFIG_FILE);
+        if !config_path.is_file() {
+            return Err(WorkspaceError::NotAWorkspace(root.to_path_buf()));
+        }
+        let text =
+            fs::read_to_string(&config_path).map_err(WorkspaceError::io("read", &config_path))?;
+        let config = Config::parse(&text).map_err(|source| WorkspaceError::Config {
+            path: config_path,
+            source,
+        })?;
+        Ok(Workspace {
+            root: root.to_path_buf(),
+            config,
+        })
+    }
+
+    /// The workspace directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Directory of the tantivy index.
+    pub fn index_dir(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    /// Directory of the rejects files, one per run.
+    pub fn rejects_dir(&self) -> PathBuf {
+        self.root.join("rejects")
+    }
+
+    /// Directory of the run log, one JSON summary per run.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    /// Directory of the reports of one period.
+    pub fn reports_dir(&self, period: &str) -> PathBuf {
+        self.root.join("reports").join(period)
+    }
+
+    /// Directory of caches (embeddings).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file in the same directory, synced and then
+/// renamed over the target: readers see the old file or the new one, never a part.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WorkspaceError> {
+    let directory = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(directory).map_err(WorkspaceError::io("create", directory))?;
+    let mut temporary = tempfile::NamedTempFile::new_in(directory)
+        .map_err(WorkspaceError::io("create a temporary file in", directory))?;
+    temporary
+        .write_all(contents)
+        .and_then(|()| temporary.as_file().sync_all())
+        .map_err(WorkspaceError::io("write", path))?;
+    temporary
+        .persist(path)
+        .map_err(|error| WorkspaceError::io("replace", path)(error.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_then_open_reads_the_default_config() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().join("ws");
+        Workspace::init(&root).unwrap();
+        let workspace = Workspace::open(&root).unwrap();
+        assert_eq!(workspace.config.model.encoder, "e5-small");
+        assert!(matches!(
+            Workspace::init(&root),
+            Err(WorkspaceError::AlreadyExists(_))
+        ));
+    }
+
+    #[test]
+    fn opening_a_plain_directory_says_how_to_create_a_workspace() {
+        let directory = tempfile::tempdir().unwrap();
+        let message = Workspace::open(directory.path()).unwrap_err().to_string();
+        assert!(message.contains("vocmine init"), "{message}");
+    }
+}

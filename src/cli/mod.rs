@@ -1,0 +1,272 @@
+//! The command-line interface: clap argument types, resolved once into the settings the stages
+//! receive, and the commands that call the library and print what it returns. This is the only
+//! module that writes to the terminal.
+
+mod output;
+mod progress;
+
+use crate::pipeline::{self, MineSettings};
+use crate::search::{self, Filters, SearchRequest};
+use crate::workspace::Workspace;
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// vocmine reads every review, complaint and survey comment (English, Simplified and Traditional
+/// Chinese), indexes them for search, and turns recurring problems into work for the teams that
+/// own them.
+#[derive(Debug, Parser)]
+#[command(name = "vocmine", version, about, long_about = None)]
+#[command(
+    after_help = "Quick start:\n  vocmine init ws\n  vocmine mine ws corpora/demo\n  vocmine search ws \"refund\" --since 2026-09-01"
+)]
+pub struct Cli {
+    /// Options for every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options for every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Hide progress bars (they are also hidden when stderr is not a terminal).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace with a commented vocmine.toml.
+    ///
+    /// Example: vocmine init ./acme-feedback
+    Init(InitArgs),
+    /// Read input files into the workspace: parse, clean, deduplicate and index them.
+    ///
+    /// Files already mined are recognised (by id and by content), so re-running on the same
+    /// export adds nothing and a new month's export adds only its new rows. Rows that cannot be
+    /// read go to rejects/<run>.csv with file, line and reason.
+    ///
+    /// Example: vocmine mine ./acme-feedback exports/2026-10/*.csv complaints.jsonl
+    Mine(MineArgs),
+    /// Search the workspace's documents, with filters and facet counts.
+    ///
+    /// Query syntax: words (all must match), "exact phrases", OR, NOT or -word, field:value
+    /// (fields: source, language, location, product, sentiment, topic, team, cluster).
+    /// Chinese works the same way; Traditional and Simplified characters match each other.
+    ///
+    /// Examples:
+    ///   vocmine search ws "refund fee" --since 2026-09-01 --source complaint
+    ///   vocmine search ws '"long wait"' --format json
+    ///   vocmine search ws 刹車 --lang zh-Hans --rating 1-2
+    Search(Box<SearchArgs>),
+}
+
+/// Arguments of `vocmine init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory of the new workspace (created if missing).
+    pub workspace: PathBuf,
+    /// Start from this configuration file instead of the commented default
+    /// (for example corpora/demo/vocmine.toml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Arguments of `vocmine mine`.
+#[derive(Debug, Args)]
+pub struct MineArgs {
+    /// The workspace (see `vocmine init`).
+    pub workspace: PathBuf,
+    /// Input files (CSV, TSV, JSONL, JSON array, or .txt with one text a line) or directories
+    /// (their files with those extensions, not recursive).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Indexing threads; 0 picks one per core.
+    #[arg(long, default_value_t = 0, env = "VOCMINE_INDEX_THREADS")]
+    pub index_threads: usize,
+}
+
+/// Output formats of `vocmine search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A readable table with [highlighted] matches and facet counts.
+    Table,
+    /// One JSON object: total, hits, facets.
+    Json,
+    /// CSV of the hits.
+    Csv,
+}
+
+/// Arguments of `vocmine search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The workspace.
+    pub workspace: PathBuf,
+    /// Query text; empty or * lists everything that passes the filters.
+    #[arg(default_value = "*")]
+    pub query: String,
+    /// Only documents on or after this date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_day)]
+    pub since: Option<NaiveDate>,
+    /// Only documents on or before this date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_day)]
+    pub until: Option<NaiveDate>,
+    /// Only this source (review, complaint, survey, ...); repeat for any of several.
+    #[arg(long)]
+    pub source: Vec<String>,
+    /// Only this language: en, zh-Hans, zh-Hant, other; repeat for several.
+    #[arg(long = "lang")]
+    pub language: Vec<String>,
+    /// Only this rating or range: 5, 1-2, <=2, >=4.
+    #[arg(long)]
+    pub rating: Option<String>,
+    /// Only this location (store, dealer); repeat for several.
+    #[arg(long)]
+    pub location: Vec<String>,
+    /// Only this product; repeat for several.
+    #[arg(long)]
+    pub product: Vec<String>,
+    /// Only this sentiment: negative, neutral, positive; repeat for several.
+    #[arg(long)]
+    pub sentiment: Vec<String>,
+    /// Only this topic; repeat for several.
+    #[arg(long)]
+    pub topic: Vec<String>,
+    /// Only documents routed to this team; repeat for several.
+    #[arg(long)]
+    pub team: Vec<String>,
+    /// Only documents of this cluster id; repeat for several.
+    #[arg(long)]
+    pub cluster: Vec<String>,
+    /// Number of hits to show.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Hits to skip (for paging).
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date like 2026-09-30"))
+}
+
+/// Sets up `tracing` on stderr.
+pub fn init_logging(global: &GlobalArgs) {
+    let default = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let Cli { global, command } = cli;
+    match command {
+        Command::Init(arguments) => init(arguments),
+        Command::Mine(arguments) => mine(arguments, &global),
+        Command::Search(arguments) => search_command(*arguments),
+    }
+}
+
+fn init(arguments: InitArgs) -> Result<()> {
+    let InitArgs { workspace, config } = arguments;
+    match config {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read configuration {}", path.display()))?;
+            Workspace::init_with(&workspace, &text)?
+        }
+        None => Workspace::init(&workspace)?,
+    };
+    println!(
+        "created {} with a commented vocmine.toml; next: vocmine mine {} <files>",
+        workspace.display(),
+        workspace.display()
+    );
+    Ok(())
+}
+
+fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
+    let MineArgs {
+        workspace,
+        inputs,
+        index_threads,
+    } = arguments;
+    let workspace = Workspace::open(&workspace)?;
+    let settings = MineSettings {
+        inputs,
+        index_threads,
+    };
+    let bars = progress::Bars::new(global.quiet);
+    let report = pipeline::mine(&workspace, &settings, &bars)?;
+    drop(bars);
+    output::print_mine_report(&report);
+    Ok(())
+}
+
+fn search_command(arguments: SearchArgs) -> Result<()> {
+    let SearchArgs {
+        workspace,
+        query,
+        since,
+        until,
+        source,
+        language,
+        rating,
+        location,
+        product,
+        sentiment,
+        topic,
+        team,
+        cluster,
+        limit,
+        offset,
+        format,
+    } = arguments;
+    let workspace = Workspace::open(&workspace)?;
+    let index = crate::index::DocumentIndex::open(&workspace.index_dir())?;
+    let request = SearchRequest {
+        query,
+        filters: Filters {
+            since,
+            until,
+            sources: source,
+            languages: language,
+            rating: rating
+                .as_deref()
+                .map(search::parse_rating_range)
+                .transpose()?,
+            locations: location,
+            products: product,
+            sentiments: sentiment,
+            topics: topic,
+            teams: team,
+            clusters: cluster,
+        },
+        limit,
+        offset,
+        ..SearchRequest::default()
+    };
+    let results = search::search(&index, &request).context("search failed")?;
+    output::print_search_results(&results, format)?;
+    Ok(())
+}

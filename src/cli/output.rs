@@ -1,0 +1,153 @@
+//! What the commands print: the run summary of `mine` and the results of `search` as a table,
+//! JSON or CSV.
+
+use super::OutputFormat;
+use crate::pipeline::{FileSummary, MineReport};
+use crate::search::SearchResults;
+use anyhow::Result;
+use std::io::Write;
+
+/// Prints the per-file counts and where the rejects went.
+pub fn print_mine_report(report: &MineReport) {
+    println!("run {}", report.run);
+    println!(
+        "{:<44} {:>8} {:>9} {:>10} {:>9}  format",
+        "file", "read", "accepted", "duplicate", "rejected"
+    );
+    let row = |summary: &FileSummary| {
+        println!(
+            "{:<44} {:>8} {:>9} {:>10} {:>9}  {}",
+            shorten(&summary.file, 44),
+            summary.read,
+            summary.accepted,
+            summary.duplicate,
+            summary.rejected,
+            summary.format
+        );
+    };
+    report.files.iter().for_each(row);
+    row(&report.totals());
+    let languages: Vec<String> = report
+        .languages
+        .iter()
+        .map(|(language, count)| format!("{language} {count}"))
+        .collect();
+    if !languages.is_empty() {
+        println!("new documents by language: {}", languages.join(", "));
+    }
+    println!("documents in the index: {}", report.index_documents);
+    if let Some(path) = &report.rejects_file {
+        println!(
+            "rejected rows (file, line, reason, raw): {}",
+            path.display()
+        );
+    }
+    if let Some(seconds) = report.seconds.get("total") {
+        println!("took {seconds:.1} s");
+    }
+}
+
+fn shorten(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(count - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+/// Prints search results in the chosen format.
+pub fn print_search_results(results: &SearchResults, format: OutputFormat) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, results)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            writer.write_record([
+                "id",
+                "score",
+                "date",
+                "source",
+                "language",
+                "rating",
+                "sentiment",
+                "topic",
+                "team",
+                "cluster",
+                "snippet",
+            ])?;
+            for hit in &results.hits {
+                writer.write_record([
+                    hit.id.clone(),
+                    format!("{:.3}", hit.score),
+                    hit.date.map(|date| date.to_string()).unwrap_or_default(),
+                    hit.source.clone().unwrap_or_default(),
+                    hit.language.clone().unwrap_or_default(),
+                    hit.rating
+                        .map(|rating| rating.to_string())
+                        .unwrap_or_default(),
+                    hit.sentiment.clone().unwrap_or_default(),
+                    hit.topic.clone().unwrap_or_default(),
+                    hit.team.clone().unwrap_or_default(),
+                    hit.cluster.clone().unwrap_or_default(),
+                    hit.snippet.marked("[", "]"),
+                ])?;
+            }
+            writer.flush()?;
+        }
+        OutputFormat::Table => print_table(&mut out, results)?,
+    }
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, results: &SearchResults) -> Result<()> {
+    writeln!(out, "{} matching documents", results.total)?;
+    for (rank, hit) in results.hits.iter().enumerate() {
+        let details: Vec<String> = [
+            hit.date.map(|date| date.to_string()),
+            hit.source.clone(),
+            hit.language.clone(),
+            hit.rating.map(|rating| format!("rating {rating}")),
+            hit.location.clone(),
+            hit.sentiment.clone(),
+            hit.topic.clone(),
+            hit.team.clone().map(|team| format!("team {team}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        writeln!(
+            out,
+            "\n{:>3}. {}  ({})  score {:.2}",
+            rank + 1,
+            hit.id,
+            details.join(", "),
+            hit.score
+        )?;
+        writeln!(out, "     {}", hit.snippet.marked("[", "]"))?;
+    }
+    let facets: Vec<String> = results
+        .facets
+        .iter()
+        .filter(|facet| !facet.counts.is_empty())
+        .map(|facet| {
+            let counts: Vec<String> = facet
+                .counts
+                .iter()
+                .map(|(value, count)| format!("{value} {count}"))
+                .collect();
+            format!("  {:<10} {}", facet.field, counts.join(" | "))
+        })
+        .collect();
+    if !facets.is_empty() {
+        writeln!(out, "\nfacets over all {} matches:", results.total)?;
+        for line in facets {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `vocmine` binary.
+
+mod ingest;
+mod properties;
+mod search;
+mod transaction;
+mod util;
+mod workspace;

@@ -1,0 +1,145 @@
+//! Helpers shared by the end-to-end tests: a temporary workspace, running the binary, reading
+//! its outputs.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The vocmine binary, quiet and without colour.
+pub fn vocmine() -> Command {
+    let mut command = Command::cargo_bin("vocmine").expect("binary is built");
+    command.env_remove("RUST_LOG").arg("--quiet");
+    command
+}
+
+/// A temporary directory holding a workspace `ws` and any input files.
+pub struct Scratch {
+    directory: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A scratch directory with an initialised workspace.
+    pub fn new() -> Scratch {
+        let scratch = Scratch {
+            directory: tempfile::tempdir().expect("temporary directory"),
+        };
+        vocmine()
+            .arg("init")
+            .arg(scratch.workspace())
+            .assert()
+            .success();
+        scratch
+    }
+
+    /// A scratch directory whose workspace uses this configuration.
+    pub fn with_config(config: &str) -> Scratch {
+        let scratch = Scratch {
+            directory: tempfile::tempdir().expect("temporary directory"),
+        };
+        let config_path = scratch.write("config.toml", config.as_bytes());
+        vocmine()
+            .arg("init")
+            .arg(scratch.workspace())
+            .arg("--config")
+            .arg(config_path)
+            .assert()
+            .success();
+        scratch
+    }
+
+    /// The workspace directory.
+    pub fn workspace(&self) -> PathBuf {
+        self.directory.path().join("ws")
+    }
+
+    /// Writes an input file and returns its path.
+    pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.directory.path().join(name);
+        std::fs::write(&path, contents).expect("write input");
+        path
+    }
+
+    /// Runs `vocmine mine` on the inputs and returns stdout; panics when it fails.
+    pub fn mine(&self, inputs: &[&Path]) -> String {
+        let output = vocmine()
+            .arg("mine")
+            .arg(self.workspace())
+            .args(inputs)
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "mine failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 output")
+    }
+
+    /// Runs `vocmine search ... --format json` and returns the parsed JSON.
+    pub fn search(&self, query: &str, extra: &[&str]) -> serde_json::Value {
+        let output = vocmine()
+            .arg("search")
+            .arg(self.workspace())
+            .arg(query)
+            .args(["--format", "json"])
+            .args(if extra.contains(&"--limit") {
+                &[][..]
+            } else {
+                &["--limit", "100"][..]
+            })
+            .args(extra)
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "search failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("json output")
+    }
+
+    /// Ids of the hits of a search.
+    pub fn search_ids(&self, query: &str, extra: &[&str]) -> Vec<String> {
+        let results = self.search(query, extra);
+        let mut ids: Vec<String> = results["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|hit| hit["id"].as_str().expect("id").to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The rows of the newest rejects file (file, line, reason, raw).
+    pub fn rejects(&self) -> Vec<Vec<String>> {
+        let directory = self.workspace().join("rejects");
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = entries.map(|entry| entry.unwrap().path()).collect();
+        files.sort();
+        let Some(newest) = files.last() else {
+            return Vec::new();
+        };
+        csv::Reader::from_path(newest)
+            .expect("rejects file")
+            .records()
+            .map(|record| record.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    }
+
+    /// The totals line of a mine summary: (read, accepted, duplicate, rejected).
+    pub fn totals(summary: &str) -> (u64, u64, u64, u64) {
+        let line = summary
+            .lines()
+            .find(|line| line.starts_with("total "))
+            .unwrap_or_else(|| panic!("no totals in {summary}"));
+        let numbers: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .take(4)
+            .map(|field| field.parse().expect("count"))
+            .collect();
+        (numbers[0], numbers[1], numbers[2], numbers[3])
+    }
+}
