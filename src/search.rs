@@ -257,8 +257,15 @@ fn text_query(
     if text.is_empty() || text == "*" {
         return Ok(Box::new(AllQuery));
     }
-    let mut parser = QueryParser::for_index(index.index(), vec![index.fields().text]);
+    let mut parser = QueryParser::new(
+        index.index().schema(),
+        vec![index.fields().text],
+        crate::tokenise::query_tokenizers(),
+    );
     parser.set_conjunction_by_default();
+    // tantivy's grammar reads `a AND NOT b` as two required clauses; people mean `a NOT b`.
+    let text = text.replace(" AND NOT ", " NOT ");
+    let text = text.as_str();
     parser
         .parse_query(text)
         .map_err(|error| SearchError::Query {

@@ -90,6 +90,8 @@ pub fn decode_lossy(encoding: &'static Encoding, bytes: &[u8]) -> String {
 pub fn name(encoding: &'static Encoding) -> &'static str {
     if encoding == BIG5 {
         "Big5"
+    } else if encoding == GB18030 {
+        "GB18030"
     } else {
         encoding.name()
     }

@@ -5,7 +5,7 @@
 
 use crate::config::{ColumnsConfig, DateOrder, DefaultsConfig};
 use crate::document::{Feedback, Metadata, Origin};
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
 /// Header names recognised for each field, compared after lowercasing and trimming.
 const TEXT_HEADERS: &[&str] = &[
@@ -311,8 +311,13 @@ pub fn feedback_from_row<'a>(
     })
 }
 
-/// Parses a date in the usual export formats; time and zone parts are dropped.
+/// Parses a date in the usual export formats; time and zone parts are dropped. Dates outside
+/// the years 1900 to 2199 are taken for garbage.
 pub fn parse_date(value: &str, order: DateOrder) -> Option<NaiveDate> {
+    parse_any_date(value, order).filter(|date| (1900..2200).contains(&date.year()))
+}
+
+fn parse_any_date(value: &str, order: DateOrder) -> Option<NaiveDate> {
     let value = value.trim();
     if let Ok(datetime) = DateTime::parse_from_rfc3339(value) {
         return Some(datetime.date_naive());
@@ -453,6 +458,8 @@ mod tests {
         );
         assert_eq!(date("yesterday"), None);
         assert_eq!(date("2026-02-30"), None);
+        assert_eq!(date("99999999"), None);
+        assert_eq!(date("+262142-01-01T00:00:00Z"), None);
     }
 
     #[test]
