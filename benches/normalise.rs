@@ -7,7 +7,7 @@ mod corpus;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use vocmine::document::{Feedback, Metadata, Origin};
-use vocmine::normalise::{clean_text, mask_pii, normalise};
+use vocmine::normalise::{clean_text, content_hash, detect_language, mask_pii, normalise};
 
 fn feedback(text: &str) -> Feedback {
     Feedback {
@@ -42,6 +42,20 @@ fn bench_normalise(c: &mut Criterion) {
             b.iter(|| {
                 let total: usize = texts.iter().map(|t| clean_text(black_box(t)).len()).sum();
                 assert!(total > 0);
+            })
+        });
+        group.bench_function(format!("{name}/detect_language"), |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| detect_language(black_box(t)) as usize)
+                    .sum::<usize>()
+            })
+        });
+        group.bench_function(format!("{name}/content_hash"), |b| {
+            b.iter(|| {
+                let total: usize = texts.iter().map(|t| content_hash(black_box(t)).len()).sum();
+                assert_eq!(total, 64 * texts.len());
             })
         });
         group.bench_function(format!("{name}/mask_pii"), |b| {

@@ -47,16 +47,16 @@ pub fn clean_text(raw: &str) -> String {
     let without_html = html::strip_html(raw);
     let mut cleaned = String::with_capacity(without_html.len());
     if is_nfkc_quick(without_html.chars()) == IsNormalized::Yes {
-        push_collapsed(&mut cleaned, without_html.chars());
+        push_collapsed(&mut cleaned, without_html.chars(), false);
     } else {
-        push_collapsed(&mut cleaned, without_html.nfkc());
+        push_collapsed(&mut cleaned, without_html.nfkc(), false);
     }
     cleaned
 }
 
 /// Appends `chars` to `out` with runs of whitespace as one space, invisible characters dropped
-/// and no leading or trailing space.
-fn push_collapsed(out: &mut String, chars: impl Iterator<Item = char>) {
+/// and no leading or trailing space; lowercased too when `lowercase` is set.
+fn push_collapsed(out: &mut String, chars: impl Iterator<Item = char>, lowercase: bool) {
     let mut pending_space = false;
     for c in chars {
         if c.is_whitespace() {
@@ -66,7 +66,13 @@ fn push_collapsed(out: &mut String, chars: impl Iterator<Item = char>) {
                 out.push(' ');
                 pending_space = false;
             }
-            out.push(c);
+            if !lowercase || is_han(c) {
+                out.push(c);
+            } else if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         }
     }
 }
@@ -158,17 +164,20 @@ const ENGLISH_MARKERS: &[&str] = &[
 ];
 
 /// True unless the text has at least eight words and fewer than one in twenty is a common
-/// English word.
+/// English word. The first 200 words are evidence enough.
 fn reads_as_english(text: &str) -> bool {
     let mut words = 0usize;
     let mut english = 0usize;
     for word in text
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
+        .take(200)
     {
         words += 1;
-        let lower = word.to_ascii_lowercase();
-        english += usize::from(ENGLISH_MARKERS.contains(&lower.as_str()));
+        let is_marker = ENGLISH_MARKERS
+            .iter()
+            .any(|marker| marker.eq_ignore_ascii_case(word));
+        english += usize::from(is_marker);
     }
     words < 8 || english * 20 >= words
 }
@@ -189,7 +198,7 @@ pub fn to_simplified(text: &str) -> String {
 pub fn analysis_form(text: &str) -> String {
     let simplified = to_simplified(text);
     let mut form = String::with_capacity(simplified.len());
-    push_collapsed(&mut form, simplified.chars().flat_map(char::to_lowercase));
+    push_collapsed(&mut form, simplified.chars(), true);
     form
 }
 

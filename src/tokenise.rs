@@ -25,6 +25,7 @@ mod stopwords;
 use crate::normalise::{is_han, to_simplified};
 use jieba_rs::Jieba;
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::sync::LazyLock;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
@@ -104,6 +105,7 @@ pub fn for_each_term(text: &str, mut emit: impl FnMut(TermRef<'_>)) {
         text,
         position: 0,
         word: String::new(),
+        stem: String::new(),
     };
     let mut at = 0;
     while let Some(c) = text[at..].chars().next() {
@@ -156,11 +158,12 @@ fn word_end(text: &str, start: usize) -> usize {
     text.len()
 }
 
-/// Per-call state: the text, the next position and a reusable buffer for word forms.
+/// Per-call state: the text, the next position and reusable buffers for word forms.
 struct Analyzer<'t> {
     text: &'t str,
     position: usize,
     word: String,
+    stem: String,
 }
 
 impl<'t> Analyzer<'t> {
@@ -233,8 +236,10 @@ impl<'t> Analyzer<'t> {
             if word.bytes().any(|b| b.is_ascii_digit()) {
                 self.keep(&word, start, end, emit);
             } else {
-                let stem = STEMMER.stem(&word);
+                let mut stem = std::mem::take(&mut self.stem);
+                stem_cached(&word, &mut stem);
                 self.keep(&stem, start, end, emit);
+                self.stem = stem;
             }
         }
         self.word = word;
@@ -285,6 +290,37 @@ fn contraction_stem(surface: &str) -> &str {
     } else {
         surface
     }
+}
+
+thread_local! {
+    /// Stems of words seen on this thread. Word frequencies are Zipfian, so nearly every word is
+    /// a hit, and a lookup costs a fraction of running Snowball.
+    static STEM_CACHE: RefCell<FxHashMap<Box<str>, Box<str>>> = RefCell::default();
+}
+
+/// Entries kept before the cache starts afresh: bounds memory on odd vocabularies.
+const STEM_CACHE_MAX: usize = 200_000;
+
+/// The Snowball English stem of a folded word, into `out`.
+fn stem_cached(word: &str, out: &mut String) {
+    out.clear();
+    let cached = STEM_CACHE.try_with(|cache| {
+        let cache = cache.try_borrow().ok()?;
+        cache.get(word).map(|stem| out.push_str(stem))
+    });
+    if let Ok(Some(())) = cached {
+        return;
+    }
+    let stem = STEMMER.stem(word);
+    out.push_str(&stem);
+    let _ = STEM_CACHE.try_with(|cache| {
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            if cache.len() >= STEM_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(word.into(), stem.into());
+        }
+    });
 }
 
 /// `[email]`, `[phone]`, `[card]` or `[id]` as written by PII masking.

@@ -5,6 +5,7 @@
 //! 不, 没) are stopwords too, as in the usual lists: sentiment comes from the encoder, not from
 //! terms.
 
+use rustc_hash::FxHashSet;
 use std::sync::LazyLock;
 
 const ENGLISH: &[&str] = &[
@@ -308,16 +309,12 @@ const CHINESE: &[&str] = &[
     "呵呵",
 ];
 
-static SORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    let mut words: Vec<&str> = ENGLISH.iter().chain(CHINESE).copied().collect();
-    words.sort_unstable();
-    words.dedup();
-    words
-});
+static STOPWORDS: LazyLock<FxHashSet<&'static str>> =
+    LazyLock::new(|| ENGLISH.iter().chain(CHINESE).copied().collect());
 
 /// True for an English stopword (lowercase, apostrophes removed) or a Chinese one (Simplified).
 pub fn is_stopword(word: &str) -> bool {
-    SORTED.binary_search(&word).is_ok()
+    STOPWORDS.contains(word)
 }
 
 #[cfg(test)]

@@ -43,7 +43,12 @@ fn sub_words_of_long_chinese_words_share_the_word_position() {
         .collect();
     assert_eq!(
         positions,
-        [("服务", 0, true), ("态度", 0, true), ("服务态度", 0, false), ("很差", 1, false)]
+        [
+            ("服务", 0, true),
+            ("态度", 0, true),
+            ("服务态度", 0, false),
+            ("很差", 1, false)
+        ]
     );
 }
 

@@ -182,3 +182,38 @@ fn configured_columns_and_defaults_are_used() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn the_demo_corpus_mines_completely_with_its_config() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("corpora/demo/vocmine.toml")).unwrap();
+    let scratch = Scratch::with_config(&config);
+    let summary = scratch.mine(&[&root.join("corpora/demo")]);
+    let (read, accepted, duplicate, rejected) = Scratch::totals(&summary);
+    assert_eq!(read, 2500, "{summary}");
+    assert_eq!(read, accepted + duplicate + rejected);
+    assert_eq!(rejected, 0, "{summary}");
+    for language in ["en ", "zh-Hans ", "zh-Hant "] {
+        assert!(
+            summary.contains(language),
+            "no {language}documents: {summary}"
+        );
+    }
+    let languages = scratch.search("服務", &[]);
+    let facet = languages["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|facet| facet["field"] == "language")
+        .unwrap();
+    let found: Vec<&str> = facet["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| pair[0].as_str().unwrap())
+        .collect();
+    assert!(
+        found.contains(&"zh-Hans") && found.contains(&"zh-Hant"),
+        "{facet}"
+    );
+}
