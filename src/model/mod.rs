@@ -18,3 +18,5 @@ pub trait SubwordTokenizer: Send + Sync {
     /// Tokenises `text` into at most `max_tokens` ids, special tokens included.
     fn encode(&self, text: &str, max_tokens: usize) -> Encoded;
 }
+
+pub mod e5;
