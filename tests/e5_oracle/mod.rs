@@ -92,7 +92,6 @@ impl Oracle {
     }
 
     /// The engine's `query: ` embeddings (texts over 510 tokens are windowed by the engine).
-    #[allow(dead_code)] // used by the embedding comparison once the rust-bert encoder lands
     pub fn embeddings(&self, texts: &[&str]) -> Vec<Vec<f32>> {
         self.run("embed", texts)
             .lines()

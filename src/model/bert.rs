@@ -1,0 +1,252 @@
+//! The rust-bert backend: a BERT encoder (MiniLM, or e5 after conversion) run on CPU by libtorch.
+//!
+//! In: texts. Out: one L2-normalised mean-pooled embedding per text, in input order. Texts are
+//! tokenised in parallel with rayon, sorted by token length and cut into batches, so a batch holds
+//! texts of similar length and little compute goes to padding. Weights load straight from
+//! `model.safetensors` into rust-bert's `BertModel` (tch picks the reader from the extension);
+//! the architecture comes from the model's `config.json`. Nothing here can download.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use tch::{nn::VarStore, Device, Kind, Tensor};
+
+use super::registry::{ModelChoice, ModelLocation};
+use super::wordpiece::WordPieceTokenizer;
+use super::{l2_normalise, Embeddings, Encoded, Encoder, ModelError, SubwordTokenizer};
+
+/// How the encoder runs. The defaults suit a 2-core machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BertSettings {
+    /// Longest input in tokens, special tokens included; longer texts are cut (and counted).
+    pub max_tokens: usize,
+    /// Texts per forward pass.
+    pub batch_size: usize,
+    /// libtorch intra-op threads (a process-wide setting). Use 1 when the machine is shared:
+    /// libtorch threads spin while waiting for a busy core.
+    pub threads: usize,
+}
+
+impl Default for BertSettings {
+    fn default() -> Self {
+        BertSettings {
+            max_tokens: 256,
+            batch_size: 32,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
+}
+
+/// A BERT sentence encoder with masked mean pooling.
+pub struct BertEncoder {
+    model: BertModel<BertEmbeddings>,
+    // Owns the weights the model's tensors point into.
+    _store: VarStore,
+    tokenizer: Box<dyn SubwordTokenizer>,
+    prefix: String,
+    name: String,
+    dimension: usize,
+    settings: BertSettings,
+}
+
+impl BertEncoder {
+    /// all-MiniLM-L6-v2 from the cache, with its WordPiece tokenizer.
+    pub fn minilm(settings: BertSettings) -> Result<Self, ModelError> {
+        let location = ModelLocation::find(ModelChoice::MiniLm)?;
+        let tokenizer = WordPieceTokenizer::from_vocab_file(&location.file("vocab.txt"))?;
+        Self::open(&location, Box::new(tokenizer), settings)
+    }
+
+    /// The model at `location`, with the prefix its training used, tokenised by `tokenizer`.
+    pub fn open(
+        location: &ModelLocation,
+        tokenizer: Box<dyn SubwordTokenizer>,
+        settings: BertSettings,
+    ) -> Result<Self, ModelError> {
+        let mut encoder = Self::load(&location.directory, tokenizer, settings)?;
+        encoder.prefix = location.choice.prefix().to_string();
+        encoder.name = location.choice.name().to_string();
+        Ok(encoder)
+    }
+
+    /// A BERT model from `directory` (`config.json`, `model.safetensors`), without prefix.
+    pub fn load(
+        directory: &Path,
+        tokenizer: Box<dyn SubwordTokenizer>,
+        settings: BertSettings,
+    ) -> Result<Self, ModelError> {
+        let config = read_config(&directory.join("config.json"))?;
+        let weights = directory.join("model.safetensors");
+        if !weights.is_file() {
+            return Err(ModelError::MissingFile {
+                model: "BERT",
+                path: weights,
+            });
+        }
+        tch::set_num_threads(settings.threads.max(1) as i32);
+        let mut store = VarStore::new(Device::Cpu);
+        // sentence-transformers checkpoints have the BERT tensors at the root, no pooler needed.
+        let model = BertModel::new_with_optional_pooler(store.root(), &config, false);
+        store.load(&weights).map_err(|source| ModelError::Weights {
+            path: weights.clone(),
+            source,
+        })?;
+        store.float();
+        Ok(BertEncoder {
+            model,
+            _store: store,
+            tokenizer,
+            prefix: String::new(),
+            name: directory.display().to_string(),
+            dimension: config.hidden_size as usize,
+            settings,
+        })
+    }
+
+    /// Uses `prefix` before every text (for example e5's `passage: `).
+    pub fn with_prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_string();
+        self
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &BertSettings {
+        &self.settings
+    }
+
+    /// Token ids of every text (prefix included), tokenised in parallel.
+    pub fn tokenize(&self, texts: &[&str]) -> Vec<Encoded> {
+        // Borrow only the thread-safe parts: the model's tensors are not `Sync`.
+        let (tokenizer, prefix) = (&self.tokenizer, self.prefix.as_str());
+        let max_tokens = self.settings.max_tokens;
+        texts
+            .par_iter()
+            .map(|text| {
+                if prefix.is_empty() {
+                    tokenizer.encode(text, max_tokens)
+                } else {
+                    tokenizer.encode(&format!("{prefix}{text}"), max_tokens)
+                }
+            })
+            .collect()
+    }
+
+    /// Mean-pooled, L2-normalised embeddings of one batch, row-major.
+    fn embed_batch(&self, batch: &[&Encoded]) -> Result<Vec<f32>, ModelError> {
+        let width = batch
+            .iter()
+            .map(|encoded| encoded.ids.len())
+            .max()
+            .unwrap_or(0);
+        let mut ids = vec![0i64; batch.len() * width];
+        let mut mask = vec![0i64; batch.len() * width];
+        for (row, encoded) in batch.iter().enumerate() {
+            let start = row * width;
+            ids[start..start + encoded.ids.len()].copy_from_slice(&encoded.ids);
+            mask[start..start + encoded.ids.len()].fill(1);
+        }
+        let shape = [batch.len() as i64, width as i64];
+        let ids = Tensor::from_slice(&ids).view(shape);
+        let mask = Tensor::from_slice(&mask).view(shape);
+        let pooled = tch::no_grad(|| -> Result<Tensor, ModelError> {
+            let output = self
+                .model
+                .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
+                .map_err(|error| ModelError::Forward(Box::new(error)))?;
+            Ok(mean_pool(&output.hidden_state, &mask))
+        })?;
+        let mut values = Vec::<f32>::try_from(&pooled.contiguous().view(-1))
+            .map_err(|error| ModelError::Forward(Box::new(error)))?;
+        values
+            .chunks_exact_mut(self.dimension)
+            .for_each(l2_normalise);
+        Ok(values)
+    }
+}
+
+/// Mean of the hidden states over the tokens the attention mask keeps.
+fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Tensor {
+    let mask = mask.to_kind(Kind::Float).unsqueeze(-1);
+    let summed = (hidden * &mask).sum_dim_intlist(1, false, Kind::Float);
+    let counts = mask.sum_dim_intlist(1, false, Kind::Float).clamp_min(1.0);
+    summed / counts
+}
+
+fn read_config(path: &Path) -> Result<BertConfig, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => ModelError::MissingFile {
+            model: "BERT",
+            path: path.to_path_buf(),
+        },
+        _ => ModelError::Config {
+            path: path.to_path_buf(),
+            source: Box::new(error),
+        },
+    })?;
+    serde_json::from_str(&text).map_err(|error| ModelError::Config {
+        path: path.to_path_buf(),
+        source: Box::new(error),
+    })
+}
+
+/// Positions of `encoded` sorted by token length, cut into batches of at most `batch_size`.
+fn batches_by_length(encoded: &[Encoded], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    order.sort_by_key(|&index| encoded[index].ids.len());
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
+impl Encoder for BertEncoder {
+    fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    fn model_id(&self) -> String {
+        format!("{}-t{}", self.name, self.settings.max_tokens)
+    }
+
+    fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError> {
+        let encoded = self.tokenize(texts);
+        let truncated = encoded.iter().filter(|encoded| encoded.truncated).count();
+        let mut values = vec![0.0f32; texts.len() * self.dimension];
+        for batch in batches_by_length(&encoded, self.settings.batch_size) {
+            let members: Vec<&Encoded> = batch.iter().map(|&index| &encoded[index]).collect();
+            let rows = self.embed_batch(&members)?;
+            for (&index, row) in batch.iter().zip(rows.chunks_exact(self.dimension)) {
+                values[index * self.dimension..(index + 1) * self.dimension].copy_from_slice(row);
+            }
+        }
+        Ok(Embeddings::new(self.dimension, values, truncated))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(length: usize) -> Encoded {
+        Encoded {
+            ids: vec![1; length],
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn batches_hold_similar_lengths_and_cover_every_text() {
+        let texts: Vec<Encoded> = [5, 1, 9, 3, 7].into_iter().map(encoded).collect();
+        let batches = batches_by_length(&texts, 2);
+        assert_eq!(batches, vec![vec![1, 3], vec![0, 4], vec![2]]);
+    }
+
+    #[test]
+    fn mean_pool_ignores_padding() {
+        let hidden = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 100.0, 100.0]).view([1, 3, 2]);
+        let mask = Tensor::from_slice(&[1i64, 1, 0]).view([1, 3]);
+        let pooled = Vec::<f32>::try_from(&mean_pool(&hidden, &mask).view(-1)).unwrap();
+        assert_eq!(pooled, vec![2.0, 3.0]);
+    }
+}
