@@ -5,6 +5,7 @@
 //! be tested with the tiny deterministic [`hashing::HashingEncoder`].
 
 pub mod bert;
+pub mod e5;
 pub mod hashing;
 pub mod registry;
 pub mod wordpiece;
