@@ -178,6 +178,10 @@ fn reads_as_english(text: &str) -> bool {
             .iter()
             .any(|marker| marker.eq_ignore_ascii_case(word));
         english += usize::from(is_marker);
+        // Ten marker words already satisfy the ratio below for the 200 words looked at.
+        if english >= 10 {
+            return true;
+        }
     }
     words < 8 || english * 20 >= words
 }
