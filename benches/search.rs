@@ -9,7 +9,7 @@ mod common;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use std::time::Instant;
-use vocmine::document::{Feedback, Metadata, Origin};
+use vocmine::document::{Enrichment, Feedback, Metadata, Origin};
 use vocmine::index::DocumentIndex;
 use vocmine::normalise::normalise;
 use vocmine::search::{search, Filters, SearchRequest};
@@ -63,7 +63,9 @@ fn main() {
             })
             .collect();
         for document in &documents {
-            batch.add(document, "bench").expect("add");
+            batch
+                .add(document, &Enrichment::default(), "bench")
+                .expect("add");
         }
     }
     batch.commit().expect("commit");

@@ -3,6 +3,7 @@
 //! into [`Config`]; stages receive the parts they need. Unknown keys are errors, so a typo in the
 //! file is reported with its line instead of silently ignored.
 
+use crate::model::ModelChoice;
 use serde::{Deserialize, Serialize};
 
 /// The whole `vocmine.toml`.
@@ -86,6 +87,8 @@ pub struct ColumnsConfig {
     pub customer_id: Option<String>,
     /// Customer value.
     pub customer_value: Option<String>,
+    /// A label (for `vocmine train` and `vocmine eval`; never detected, only configured).
+    pub label: Option<String>,
 }
 
 /// Values for rows that have no such column.
@@ -102,8 +105,8 @@ pub struct DefaultsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
-    /// `e5-small` (multilingual, default) or `minilm` (English only).
-    pub encoder: String,
+    /// `e5` (multilingual-e5-small, default) or `minilm` (English only).
+    pub encoder: ModelChoice,
     /// Texts are cut at this many tokens.
     pub max_tokens: usize,
     /// libtorch threads; 0 means one per core.
@@ -113,7 +116,7 @@ pub struct ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
-            encoder: "e5-small".to_string(),
+            encoder: ModelChoice::E5Small,
             max_tokens: 256,
             threads: 0,
         }

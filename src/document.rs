@@ -34,6 +34,9 @@ pub struct Metadata {
     pub customer_id: Option<String>,
     /// Value of the customer to the business (for example years x profit per year).
     pub customer_value: Option<f64>,
+    /// A label given with the text (read only when `columns.label` is configured: training and
+    /// evaluation files).
+    pub label: Option<String>,
 }
 
 /// One row of customer feedback as read from an input file, before normalisation.
@@ -102,4 +105,20 @@ pub struct Document {
     pub metadata: Metadata,
     /// Where the row came from.
     pub origin: Origin,
+}
+
+/// What the model stages add to a document: sentiment and topic (classify), cluster (cluster)
+/// and owning team (route). Empty until those stages have run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Enrichment {
+    /// `negative`, `neutral` or `positive`.
+    pub sentiment: Option<String>,
+    /// Probability of the sentiment label.
+    pub sentiment_score: Option<f64>,
+    /// Topic name from the taxonomy, or `other`.
+    pub topic: Option<String>,
+    /// Cluster id of the recurring problem the document belongs to.
+    pub cluster: Option<String>,
+    /// Team that owns the document's cluster.
+    pub team: Option<String>,
 }

@@ -20,6 +20,9 @@ pub enum Error {
     /// A model could not be found, loaded or run.
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    /// Encoding texts or using the embedding cache failed.
+    #[error(transparent)]
+    Encode(#[from] crate::encode::EncodeError),
     /// A search request was invalid or failed.
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),

@@ -5,7 +5,7 @@
 //! an [`IndexBatch`] that becomes visible only at [`IndexBatch::commit`]: a run killed before
 //! that leaves the previous commit intact and searchable.
 
-use crate::document::Document;
+use crate::document::{Document, Enrichment};
 use crate::tokenise;
 use chrono::{NaiveDate, NaiveTime};
 use std::path::{Path, PathBuf};
@@ -266,8 +266,13 @@ impl IndexBatch {
     }
 
     /// Adds a document, tagged with the run that adds it.
-    pub fn add(&self, document: &Document, run: &str) -> Result<(), IndexError> {
-        let tantivy_document = to_tantivy(document, run, &self.fields);
+    pub fn add(
+        &self,
+        document: &Document,
+        enrichment: &Enrichment,
+        run: &str,
+    ) -> Result<(), IndexError> {
+        let tantivy_document = to_tantivy(document, enrichment, run, &self.fields);
         self.writer
             .add_document(tantivy_document)
             .map_err(IndexError::Write)?;
@@ -284,7 +289,12 @@ impl IndexBatch {
     }
 }
 
-fn to_tantivy(document: &Document, run: &str, fields: &Fields) -> TantivyDocument {
+fn to_tantivy(
+    document: &Document,
+    enrichment: &Enrichment,
+    run: &str,
+    fields: &Fields,
+) -> TantivyDocument {
     let metadata = &document.metadata;
     let mut tantivy_document = TantivyDocument::default();
     tantivy_document.add_text(fields.id, &document.id);
@@ -302,6 +312,9 @@ fn to_tantivy(document: &Document, run: &str, fields: &Fields) -> TantivyDocumen
     if let Some(rating) = metadata.rating {
         tantivy_document.add_f64(fields.rating, rating);
     }
+    if let Some(score) = enrichment.sentiment_score {
+        tantivy_document.add_f64(fields.sentiment_score, score);
+    }
     if let Some(value) = metadata.customer_value {
         tantivy_document.add_f64(fields.customer_value, value);
     }
@@ -311,6 +324,10 @@ fn to_tantivy(document: &Document, run: &str, fields: &Fields) -> TantivyDocumen
         (fields.location, &metadata.location),
         (fields.product, &metadata.product),
         (fields.customer_id, &metadata.customer_id),
+        (fields.sentiment, &enrichment.sentiment),
+        (fields.topic, &enrichment.topic),
+        (fields.cluster, &enrichment.cluster),
+        (fields.team, &enrichment.team),
     ];
     for (field, value) in keywords {
         if let Some(value) = value {

@@ -9,16 +9,20 @@
 //! only module that sequences the stages.
 #![warn(missing_docs)]
 
+pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod document;
+pub mod encode;
 pub mod error;
 pub mod index;
 pub mod ingest;
+pub mod label;
 pub mod model;
 pub mod normalise;
 pub mod pipeline;
 pub mod progress;
+pub mod route;
 pub mod search;
 pub mod tokenise;
 pub mod workspace;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use vocmine::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let arguments = Cli::parse();
     cli::init_logging(&arguments.global);
     match cli::run(arguments) {
@@ -14,5 +15,16 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `vocmine search ... | head` should end quietly when `head` exits, as other Unix tools do,
+/// instead of panicking on the closed pipe (Rust ignores SIGPIPE by default).
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists; resetting a signal
+    // disposition to its default has no other effect on the program.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -4,9 +4,14 @@
 //! A run killed at any moment leaves the previous index searchable; running it again completes the
 //! work, because documents already committed are recognised as duplicates.
 
+use crate::classify::ClassifyReport;
+use crate::config::ModelConfig;
 use crate::document::Document;
+use crate::encode::EncodeReport;
 use crate::index::{DocumentIndex, IndexBatch};
 use crate::ingest::{IngestSettings, InputFile, Reject, Row};
+use crate::model::bert::BertSettings;
+use crate::model::{open_encoder, Encoder, ModelError};
 use crate::normalise::normalise;
 use crate::progress::Progress;
 use crate::workspace::{write_atomically, Workspace, WorkspaceError};
@@ -16,6 +21,13 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+mod documents;
+mod embed;
+mod enrich;
+
+pub use documents::{read_documents, ReadDocuments};
+pub use embed::{embed, embed_documents, EmbedOutput, EmbedSettings};
 
 /// Rows normalised together in parallel.
 const CHUNK_ROWS: usize = 4096;
@@ -62,6 +74,10 @@ pub struct MineReport {
     pub index_documents: u64,
     /// The rejects file, when anything was rejected.
     pub rejects_file: Option<PathBuf>,
+    /// What the encode stage did (cache hits, texts encoded, truncations).
+    pub encode: EncodeReport,
+    /// Label counts of the new documents.
+    pub classify: ClassifyReport,
     /// Seconds per stage.
     pub seconds: BTreeMap<String, f64>,
 }
@@ -111,10 +127,31 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Runs ingest -> normalise -> dedup -> index over the inputs as one transaction.
+/// Opens the encoder a workspace's `[model]` section names.
+pub type OpenEncoder<'a> = &'a dyn Fn(&ModelConfig) -> Result<Box<dyn Encoder>, ModelError>;
+
+/// The real encoder of a `[model]` section, from the model cache.
+pub fn open_configured_encoder(model: &ModelConfig) -> Result<Box<dyn Encoder>, ModelError> {
+    let encoder = open_encoder(model.encoder, BertSettings::from_config(model))?;
+    Ok(Box::new(encoder))
+}
+
+/// Runs ingest -> normalise -> dedup -> encode -> classify -> index over the inputs as one
+/// transaction, with the workspace's configured encoder.
 pub fn mine(
     workspace: &Workspace,
     settings: &MineSettings,
+    progress: &dyn Progress,
+) -> Result<MineReport> {
+    mine_with(workspace, settings, &open_configured_encoder, progress)
+}
+
+/// [`mine`] with the encoder that `open` returns (tests of pipeline logic pass a small
+/// deterministic one; everything a user runs uses [`open_configured_encoder`]).
+pub fn mine_with(
+    workspace: &Workspace,
+    settings: &MineSettings,
+    open: OpenEncoder<'_>,
     progress: &dyn Progress,
 ) -> Result<MineReport> {
     let started = Instant::now();
@@ -140,19 +177,32 @@ pub fn mine(
             input,
             &ingest_settings,
             &batch,
-            &run,
             &mut state,
             &mut rejects,
             progress,
         )?);
     }
-    let ingested = started.elapsed().as_secs_f64();
+    let mut seconds = BTreeMap::new();
+    seconds.insert(
+        "ingest+normalise".to_string(),
+        started.elapsed().as_secs_f64(),
+    );
+    let fresh = std::mem::take(&mut state.fresh);
+    let enriched = enrich::enrich(workspace, &fresh, open, progress)?;
+    seconds.insert("encode".to_string(), enriched.encode.seconds);
+    seconds.insert("classify".to_string(), enriched.classify_seconds);
+    let indexing = Instant::now();
+    progress.start("index", Some(fresh.len() as u64));
+    for (document, enrichment) in fresh.iter().zip(&enriched.enrichments) {
+        batch.add(document, enrichment, &run)?;
+        progress.advance(1);
+    }
+    progress.finish();
     progress.start("commit index", None);
     batch.commit()?;
     progress.finish();
+    seconds.insert("index".to_string(), indexing.elapsed().as_secs_f64());
     let rejects_file = rejects.persist(&workspace.rejects_dir(), &run)?;
-    let mut seconds = BTreeMap::new();
-    seconds.insert("ingest+normalise+index".to_string(), ingested);
     seconds.insert("total".to_string(), started.elapsed().as_secs_f64());
     let report = MineReport {
         run: run.clone(),
@@ -160,6 +210,8 @@ pub fn mine(
         languages: state.languages,
         index_documents: index.document_count(),
         rejects_file,
+        encode: enriched.encode,
+        classify: enriched.classify,
         seconds,
     };
     let summary = serde_json::to_vec_pretty(&report).expect("report serialises");
@@ -170,6 +222,8 @@ pub fn mine(
 /// Deduplication state of one run.
 #[derive(Default)]
 struct RunState {
+    /// Documents new to the workspace, waiting for the model stages and the index.
+    fresh: Vec<Document>,
     ids: HashSet<String>,
     hashes: HashSet<String>,
     languages: BTreeMap<String, u64>,
@@ -195,7 +249,6 @@ fn mine_file(
     input: &InputFile,
     settings: &IngestSettings,
     batch: &IndexBatch,
-    run: &str,
     state: &mut RunState,
     rejects: &mut RejectsWriter,
     progress: &dyn Progress,
@@ -229,12 +282,12 @@ fn mine_file(
                 }
                 Ok(document) if state.is_duplicate(&document, batch) => summary.duplicate += 1,
                 Ok(document) => {
-                    batch.add(&document, run)?;
                     *state
                         .languages
                         .entry(document.language.code().to_string())
                         .or_default() += 1;
                     summary.accepted += 1;
+                    state.fresh.push(document);
                 }
             }
         }
@@ -278,9 +331,17 @@ impl RejectsWriter {
             return Ok(None);
         }
         let path = directory.join(format!("{run}.csv"));
+        write_rejects(&path, &self.rejects)?;
+        Ok(Some(path))
+    }
+}
+
+/// Writes rejected rows as CSV (file, line, reason, raw) to `path`, atomically.
+pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<(), WorkspaceError> {
+    {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let header = ["file", "line", "reason", "raw"];
-        let rows = self.rejects.iter().map(|reject| {
+        let rows = rejects.iter().map(|reject| {
             [
                 reject.origin.file.clone(),
                 reject.origin.line.to_string(),
@@ -291,12 +352,11 @@ impl RejectsWriter {
         std::iter::once(header.map(String::from))
             .chain(rows)
             .try_for_each(|record| writer.write_record(&record))
-            .map_err(|error| WorkspaceError::io("write", &path)(error.into()))?;
+            .map_err(|error| WorkspaceError::io("write", path)(error.into()))?;
         let bytes = writer
             .into_inner()
-            .map_err(|error| WorkspaceError::io("write", &path)(error.into_error()))?;
-        write_atomically(&path, &bytes)?;
-        Ok(Some(path))
+            .map_err(|error| WorkspaceError::io("write", path)(error.into_error()))?;
+        write_atomically(path, &bytes)
     }
 }
 

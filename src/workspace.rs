@@ -10,6 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+/// The environment variable that moves the embedding cache out of the workspace.
+pub const EMBEDDING_CACHE_VARIABLE: &str = "VOCMINE_EMBEDDING_CACHE";
+
 /// File name of the configuration inside a workspace.
 pub const CONFIG_FILE: &str = "vocmine.toml";
 
@@ -132,6 +135,15 @@ impl Workspace {
     pub fn cache_dir(&self) -> PathBuf {
         self.root.join("cache")
     }
+
+    /// Where the embedding cache lives: `cache/embeddings` in the workspace, unless
+    /// `$VOCMINE_EMBEDDING_CACHE` names a folder shared by several workspaces.
+    pub fn embedding_cache_dir(&self) -> PathBuf {
+        match std::env::var_os(EMBEDDING_CACHE_VARIABLE) {
+            Some(path) if !path.is_empty() => PathBuf::from(path),
+            _ => self.cache_dir().join("embeddings"),
+        }
+    }
 }
 
 /// Writes `contents` to `path` through a temporary file in the same directory, synced and then
@@ -143,11 +155,22 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WorkspaceErr
         .map_err(WorkspaceError::io("create a temporary file in", directory))?;
     temporary
         .write_all(contents)
+        .and_then(|()| set_readable(temporary.as_file()))
         .and_then(|()| temporary.as_file().sync_all())
         .map_err(WorkspaceError::io("write", path))?;
     temporary
         .persist(path)
         .map_err(|error| WorkspaceError::io("replace", path)(error.error))?;
+    Ok(())
+}
+
+/// Temporary files are created private (0600); what vocmine writes is for its users to read.
+fn set_readable(file: &fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o644))?;
+    }
     Ok(())
 }
 
@@ -161,7 +184,10 @@ mod tests {
         let root = directory.path().join("ws");
         Workspace::init(&root).unwrap();
         let workspace = Workspace::open(&root).unwrap();
-        assert_eq!(workspace.config.model.encoder, "e5-small");
+        assert_eq!(
+            workspace.config.model.encoder,
+            crate::model::ModelChoice::E5Small
+        );
         assert!(matches!(
             Workspace::init(&root),
             Err(WorkspaceError::AlreadyExists(_))

@@ -2,6 +2,7 @@
 //! receive, and the commands that call the library and print what it returns. This is the only
 //! module that writes to the terminal.
 
+mod embed;
 mod output;
 mod progress;
 
@@ -67,6 +68,19 @@ pub enum Command {
     ///   vocmine search ws '"long wait"' --format json
     ///   vocmine search ws 刹車 --lang zh-Hans --rating 1-2
     Search(Box<SearchArgs>),
+    /// Write the sentence embeddings of any input file, for your own tools and checks.
+    ///
+    /// Reads the file like `mine` does (formats, encodings, column mapping, cleaning and PII
+    /// masking) and embeds every accepted row with the chosen encoder, in input order. npy output
+    /// writes FILE (float32 matrix) and FILE.rows.jsonl naming each row (id, file, line,
+    /// language, label); jsonl output puts the vector into each row's object. Rejected rows go
+    /// to FILE.rejects.csv. Embeddings are cached in ~/.cache/vocmine/embeddings
+    /// ($VOCMINE_CACHE), so embedding the same texts again is fast.
+    ///
+    /// Examples:
+    ///   vocmine embed reviews.csv --out reviews.npy
+    ///   vocmine embed tweets.csv --text-column text --label-column sentiment --out t.jsonl --format jsonl
+    Embed(embed::EmbedArgs),
 }
 
 /// Arguments of `vocmine init`.
@@ -92,6 +106,10 @@ pub struct MineArgs {
     /// Indexing threads; 0 picks one per core.
     #[arg(long, default_value_t = 0, env = "VOCMINE_INDEX_THREADS")]
     pub index_threads: usize,
+    /// libtorch threads for the encoder (overrides [model] threads; 0 = one per core). Use 1
+    /// when other work shares the machine: libtorch threads spin while waiting for a core.
+    #[arg(long, env = "VOCMINE_THREADS")]
+    pub threads: Option<usize>,
 }
 
 /// Output formats of `vocmine search`.
@@ -184,6 +202,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(arguments) => init(arguments),
         Command::Mine(arguments) => mine(arguments, &global),
         Command::Search(arguments) => search_command(*arguments),
+        Command::Embed(arguments) => embed::run(arguments, &global),
     }
 }
 
@@ -210,8 +229,12 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
         workspace,
         inputs,
         index_threads,
+        threads,
     } = arguments;
-    let workspace = Workspace::open(&workspace)?;
+    let mut workspace = Workspace::open(&workspace)?;
+    if let Some(threads) = threads {
+        workspace.config.model.threads = threads;
+    }
     let settings = MineSettings {
         inputs,
         index_threads,

@@ -35,6 +35,15 @@ pub fn print_mine_report(report: &MineReport) {
     if !languages.is_empty() {
         println!("new documents by language: {}", languages.join(", "));
     }
+    let encode = &report.encode;
+    if encode.texts > 0 {
+        println!(
+            "encoded {} new texts ({} from the embedding cache), {} cut at the token limit",
+            encode.encoded, encode.cached, encode.truncated
+        );
+    }
+    print_counts("sentiment of new documents", &report.classify.sentiment);
+    print_counts("topics of new documents", &report.classify.topic);
     println!("documents in the index: {}", report.index_documents);
     if let Some(path) = &report.rejects_file {
         println!(
@@ -45,6 +54,20 @@ pub fn print_mine_report(report: &MineReport) {
     if let Some(seconds) = report.seconds.get("total") {
         println!("took {seconds:.1} s");
     }
+}
+
+/// One line of label counts, largest first.
+fn print_counts(title: &str, counts: &std::collections::BTreeMap<String, u64>) {
+    if counts.is_empty() {
+        return;
+    }
+    let mut ordered: Vec<(&String, &u64)> = counts.iter().collect();
+    ordered.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = ordered
+        .iter()
+        .map(|(label, count)| format!("{label} {count}"))
+        .collect();
+    println!("{title}: {}", parts.join(", "));
 }
 
 fn shorten(text: &str, width: usize) -> String {

@@ -56,11 +56,14 @@ pub struct Rows {
     delimiter: u8,
     record: ByteRecord,
     finished: bool,
+    /// Added to the csv crate's line numbers: with CR LF endings it counts each line break only
+    /// when the next record starts, so every record after the first is reported one line early.
+    line_correction: u64,
 }
 
 impl Rows {
-    /// Starts reading after the header line.
-    pub fn new(reader: BufReader<File>, delimiter: u8) -> Rows {
+    /// Starts reading after the header line; `crlf` when lines end in CR LF.
+    pub fn new(reader: BufReader<File>, delimiter: u8, crlf: bool) -> Rows {
         Rows {
             reader: builder(delimiter).has_headers(false).from_reader(reader),
             index: None,
@@ -68,6 +71,7 @@ impl Rows {
             delimiter,
             record: ByteRecord::new(),
             finished: false,
+            line_correction: u64::from(crlf),
         }
     }
 
@@ -117,7 +121,9 @@ impl Rows {
             }
             Err(error) => {
                 self.finished = true;
-                let line = error.position().map_or(0, |position| position.line());
+                let line = error
+                    .position()
+                    .map_or(0, |position| position.line() + self.line_correction);
                 Some(Err(context.reject(
                     line,
                     format!("read error, rest of file skipped: {error}"),
@@ -128,7 +134,10 @@ impl Rows {
     }
 
     fn current_row(&self, context: &RowContext) -> Row {
-        let line = self.record.position().map_or(0, |position| position.line());
+        let line = self
+            .record
+            .position()
+            .map_or(0, |position| position.line() + self.line_correction);
         let raw = || {
             let separator = [self.delimiter];
             let joined = self.record.iter().collect::<Vec<_>>().join(&separator[..]);
@@ -194,6 +203,7 @@ pub fn mapped_columns(columns: &fields::ColumnMap) -> impl Iterator<Item = &str>
             &columns.product,
             &columns.customer_id,
             &columns.customer_value,
+            &columns.label,
         ]
         .into_iter()
         .filter_map(|column| column.as_deref()),

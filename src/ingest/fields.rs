@@ -168,6 +168,8 @@ pub struct ColumnMap {
     pub customer_id: Option<String>,
     /// Customer value column.
     pub customer_value: Option<String>,
+    /// Label column (configured only).
+    pub label: Option<String>,
 }
 
 /// Why no column map could be made.
@@ -224,6 +226,7 @@ impl ColumnMap {
                 &configured.customer_value,
                 CUSTOMER_VALUE_HEADERS,
             )?,
+            label: pick("label", &configured.label, &[])?,
         })
     }
 }
@@ -306,6 +309,7 @@ pub fn feedback_from_row<'a>(
             product: owned(&columns.product),
             customer_id: owned(&columns.customer_id),
             customer_value,
+            label: owned(&columns.label),
         },
         origin,
     })

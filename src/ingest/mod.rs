@@ -156,6 +156,8 @@ pub struct InputFile {
     encoding: &'static Encoding,
     columns: ColumnMap,
     size: u64,
+    /// Lines end in CR LF (the csv crate then reports every line after the first one short).
+    crlf: bool,
 }
 
 impl InputFile {
@@ -208,12 +210,17 @@ impl InputFile {
                     }
                 }
             })?;
+        let crlf = sample
+            .iter()
+            .position(|&byte| byte == b'\n')
+            .is_some_and(|end| end > 0 && sample[end - 1] == b'\r');
         Ok(InputFile {
             path: path.to_path_buf(),
             format,
             encoding,
             columns,
             size,
+            crlf,
         })
     }
 
@@ -259,7 +266,7 @@ impl InputFile {
         skip_bom(&mut reader).map_err(unreadable)?;
         let inner = match self.format {
             Format::Delimited(delimiter) => {
-                Inner::Delimited(delimited::Rows::new(reader, delimiter))
+                Inner::Delimited(delimited::Rows::new(reader, delimiter, self.crlf))
             }
             Format::JsonLines => Inner::JsonLines(json::LineRows::new(reader, false)),
             Format::Lines => Inner::JsonLines(json::LineRows::new(reader, true)),

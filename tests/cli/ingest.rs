@@ -88,6 +88,19 @@ fn hostile_rows_are_rejected_with_file_line_and_reason() {
 }
 
 #[test]
+fn rejects_name_the_right_line_in_crlf_files() {
+    let scratch = Scratch::new();
+    let input = scratch.write(
+        "windows.csv",
+        b"id,date,text\r\n1,2026-08-01,\"two\r\nlines\"\r\n2,not a date,bad\r\n3,2026-08-02,fine\r\n",
+    );
+    let summary = scratch.mine(&[&input]);
+    assert_eq!(Scratch::totals(&summary), (3, 2, 0, 1), "{summary}");
+    let lines: Vec<String> = scratch.rejects().iter().map(|row| row[1].clone()).collect();
+    assert_eq!(lines, ["4"]);
+}
+
+#[test]
 fn malformed_json_lines_are_rejected_and_the_rest_is_read() {
     let scratch = Scratch::new();
     let input = scratch.write(

@@ -7,7 +7,16 @@ use std::path::{Path, PathBuf};
 /// The vocmine binary, quiet and without colour.
 pub fn vocmine() -> Command {
     let mut command = Command::cargo_bin("vocmine").expect("binary is built");
-    command.env_remove("RUST_LOG").arg("--quiet");
+    // One libtorch thread (tests run side by side) and one embedding cache shared by every test
+    // workspace, so each text is encoded once per test run, not once per test.
+    command
+        .env_remove("RUST_LOG")
+        .env("VOCMINE_THREADS", "1")
+        .env(
+            "VOCMINE_EMBEDDING_CACHE",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("embeddings"),
+        )
+        .arg("--quiet");
     command
 }
 
