@@ -2,6 +2,8 @@
 //! computed from the document's sentence embedding, so one transformer pass per document serves
 //! classification and clustering. Topics come from the taxonomy's prototypes ([`topic`]).
 
+pub mod learn;
+pub mod sentiment;
 pub mod topic;
 
 use std::collections::BTreeMap;
@@ -10,13 +12,53 @@ use serde::Serialize;
 
 pub use topic::{TopicChoice, TopicPrototypes, OTHER_TOPIC};
 
-use crate::document::Enrichment;
+use crate::document::{Enrichment, Language};
 use crate::model::Embeddings;
+use sentiment::SentimentModel;
+
+/// Errors of training and evaluating heads on labelled files.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    /// A labelled row has no label.
+    #[error("{file}, line {line}: the label is empty; every row of a labelled file needs one")]
+    MissingLabel {
+        /// The file.
+        file: String,
+        /// The row's line.
+        line: u64,
+    },
+    /// A label is not one the task knows.
+    #[error("{file}, line {line}: unknown label '{label}' (expected one of: {known}); map your labels with --mapping FILE")]
+    UnknownLabel {
+        /// The file.
+        file: String,
+        /// The row's line.
+        line: u64,
+        /// The label found.
+        label: String,
+        /// The labels the task knows.
+        known: String,
+    },
+    /// A label mapping file is malformed.
+    #[error("{path}, line {line}: {reason}")]
+    Mapping {
+        /// The mapping file.
+        path: std::path::PathBuf,
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Training, loading or saving a head failed.
+    #[error(transparent)]
+    Head(#[from] learn::HeadError),
+}
 
 /// Everything the classify stage needs, built once per run.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     topics: TopicPrototypes,
+    sentiment: SentimentModel,
 }
 
 /// How many documents got each label.
@@ -29,20 +71,30 @@ pub struct ClassifyReport {
 }
 
 impl Classifier {
-    /// A classifier with these topic prototypes.
-    pub fn new(topics: TopicPrototypes) -> Self {
-        Classifier { topics }
+    /// A classifier with these topic prototypes and sentiment heads.
+    pub fn new(topics: TopicPrototypes, sentiment: SentimentModel) -> Self {
+        Classifier { topics, sentiment }
     }
 
-    /// The enrichment of every row of `embeddings`, in order, and the label counts.
-    pub fn classify(&self, embeddings: &Embeddings) -> (Vec<Enrichment>, ClassifyReport) {
+    /// The enrichment of every document (row of `embeddings`, in order), and the label counts.
+    pub fn classify(
+        &self,
+        embeddings: &Embeddings,
+        languages: &[Language],
+    ) -> (Vec<Enrichment>, ClassifyReport) {
         let mut report = ClassifyReport::default();
         let enrichments = embeddings
             .rows()
-            .map(|row| {
+            .zip(languages)
+            .map(|(row, &language)| {
                 let topic = self.topics.choose(row).topic;
+                let sentiment = self.sentiment.predict(row, language);
+                let label = sentiment::label_name(sentiment.label).to_string();
                 *report.topic.entry(topic.clone()).or_default() += 1;
+                *report.sentiment.entry(label.clone()).or_default() += 1;
                 Enrichment {
+                    sentiment: Some(label),
+                    sentiment_score: Some(f64::from(sentiment.score)),
                     topic: Some(topic),
                     ..Enrichment::default()
                 }

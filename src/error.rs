@@ -23,6 +23,9 @@ pub enum Error {
     /// Encoding texts or using the embedding cache failed.
     #[error(transparent)]
     Encode(#[from] crate::encode::EncodeError),
+    /// Training or evaluating a classifier head failed, or a labelled file is wrong.
+    #[error(transparent)]
+    Classify(#[from] crate::classify::ClassifyError),
     /// A search request was invalid or failed.
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),

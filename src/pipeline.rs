@@ -25,9 +25,14 @@ use std::time::Instant;
 mod documents;
 mod embed;
 mod enrich;
+mod labelled;
 
 pub use documents::{read_documents, ReadDocuments};
 pub use embed::{embed, embed_documents, EmbedOutput, EmbedSettings};
+pub use labelled::{
+    check_labels, evaluate_sentiment, read_labelled, train_on, EvalReport, Labelled,
+    LabelledSettings, Split,
+};
 
 /// Rows normalised together in parallel.
 const CHUNK_ROWS: usize = 4096;

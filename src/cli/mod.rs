@@ -5,6 +5,7 @@
 mod embed;
 mod output;
 mod progress;
+mod train;
 
 use crate::pipeline::{self, MineSettings};
 use crate::search::{self, Filters, SearchRequest};
@@ -81,6 +82,18 @@ pub enum Command {
     ///   vocmine embed reviews.csv --out reviews.npy
     ///   vocmine embed tweets.csv --text-column text --label-column sentiment --out t.jsonl --format jsonl
     Embed(embed::EmbedArgs),
+    /// Train a classifier head on labelled data (see `vocmine train sentiment --help`).
+    #[command(subcommand)]
+    Train(train::TrainTask),
+    /// Score the sentiment heads on a labelled file: accuracy, macro-F1, per class, confusion.
+    ///
+    /// Only the test split is scored unless --split all. A file with only negative and positive
+    /// labels is scored in binary mode (the larger of the two probabilities wins), and the
+    /// output says so.
+    ///
+    /// Example:
+    ///   vocmine eval --task sentiment --labels tweets.csv --text-column text --label-column sentiment --format json
+    Eval(Box<train::EvalArgs>),
 }
 
 /// Arguments of `vocmine init`.
@@ -203,6 +216,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Mine(arguments) => mine(arguments, &global),
         Command::Search(arguments) => search_command(*arguments),
         Command::Embed(arguments) => embed::run(arguments, &global),
+        Command::Train(task) => train::train(task, &global),
+        Command::Eval(arguments) => train::eval(*arguments, &global),
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use super::{expand_inputs, normalised, FileSummary};
+use crate::classify::learn::split::is_test;
 use crate::document::Document;
 use crate::ingest::{IngestError, IngestSettings, InputFile, Reject};
 use crate::progress::Progress;
@@ -17,6 +18,9 @@ use crate::Result;
 pub struct ReadDocuments {
     /// Accepted documents, in input order.
     pub documents: Vec<Document>,
+    /// For each document: whether its raw text falls in the test split of labelled data
+    /// (first byte of sha256 below 0x33, the rule in DESIGN.md).
+    pub in_test_split: Vec<bool>,
     /// Rejected rows, with file, line and reason.
     pub rejects: Vec<Reject>,
     /// Counts per file (duplicates are not looked for, so `duplicate` is 0).
@@ -46,11 +50,19 @@ pub fn read_documents(
         summary.read = rows.len() as u64;
         let outcomes: Vec<_> = rows
             .into_par_iter()
-            .map(|row| row.and_then(normalised))
+            .map(|row| {
+                row.and_then(|feedback| {
+                    let test = is_test(&feedback.text);
+                    normalised(feedback).map(|document| (document, test))
+                })
+            })
             .collect();
         for outcome in outcomes {
             match outcome {
-                Ok(document) => read.documents.push(document),
+                Ok((document, test)) => {
+                    read.documents.push(document);
+                    read.in_test_split.push(test);
+                }
                 Err(reject) => read.rejects.push(reject),
             }
         }

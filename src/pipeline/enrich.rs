@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::embed::embed_documents;
 use super::OpenEncoder;
+use crate::classify::sentiment::SentimentModel;
 use crate::classify::{topic, Classifier, ClassifyReport, TopicPrototypes};
 use crate::document::{Document, Enrichment};
 use crate::encode::EncodeReport;
@@ -49,7 +50,9 @@ pub fn enrich(
     let started = Instant::now();
     let threshold = topic::default_threshold(model.encoder);
     let prototypes = TopicPrototypes::build(&workspace.config.topics, encoder.as_mut(), threshold)?;
-    let (enrichments, classify) = Classifier::new(prototypes).classify(&embeddings);
+    let languages: Vec<_> = documents.iter().map(|document| document.language).collect();
+    let classifier = Classifier::new(prototypes, SentimentModel::shipped());
+    let (enrichments, classify) = classifier.classify(&embeddings, &languages);
     Ok(Enriched {
         enrichments,
         encode,

@@ -1,0 +1,290 @@
+//! `vocmine train` and `vocmine eval`: arguments, their resolution into settings, and what is
+//! printed.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::embed::{encoder_settings, ModelArg};
+use super::progress::Bars;
+use super::GlobalArgs;
+use crate::classify::learn::train::HeadKind;
+use crate::classify::learn::{Head, TrainingSettings};
+use crate::classify::sentiment::SentimentModel;
+use crate::classify::ClassifyError;
+use crate::config::Config;
+use crate::ingest::IngestSettings;
+use crate::model::{registry, ModelChoice};
+use crate::pipeline::{self, LabelledSettings, Split};
+use crate::workspace::write_atomically;
+
+/// Where labelled rows come from (shared by `train` and `eval`).
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// Labelled files (CSV, TSV, JSONL, ...).
+    #[arg(long = "labels", required = true)]
+    pub labels: Vec<PathBuf>,
+    /// Column holding the text.
+    #[arg(long)]
+    pub text_column: String,
+    /// Column holding the label.
+    #[arg(long)]
+    pub label_column: String,
+    /// A two-column CSV (data label, class name) for files whose labels differ, e.g. `0,negative`.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Encoder (the shipped heads expect e5).
+    #[arg(long, value_enum, default_value_t = ModelArg::E5)]
+    pub model: ModelArg,
+    /// Cut texts at this many tokens.
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: usize,
+    /// libtorch threads; 0 = one per core.
+    #[arg(long, env = "VOCMINE_THREADS", default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// What `vocmine train` trains.
+#[derive(Debug, Subcommand)]
+pub enum TrainTask {
+    /// A sentiment head (labels negative / neutral / positive, or negative / positive).
+    ///
+    /// Trains on the rows outside the test split (DESIGN.md: first byte of sha256(text) >= 0x33)
+    /// and writes a head file that records this command, the data's sha256 and the seed; the
+    /// same command reproduces it byte for byte.
+    ///
+    /// Example:
+    ///   vocmine train sentiment --labels airline_tweets.csv --text-column text \
+    ///     --label-column sentiment --out models/sentiment-en.json
+    Sentiment(TrainArgs),
+}
+
+/// Arguments of `vocmine train sentiment`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The labelled data.
+    #[command(flatten)]
+    pub data: LabelArgs,
+    /// Where to write the head (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Head kind.
+    #[arg(long, value_enum, default_value_t = KindArg::Linear)]
+    pub kind: KindArg,
+    /// Seed of the validation carve and initialisation.
+    #[arg(long, default_value_t = TrainingSettings::default().seed)]
+    pub seed: u64,
+}
+
+/// Head kinds on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Multinomial logistic regression.
+    Linear,
+    /// One hidden layer of 256 ReLU units.
+    Mlp,
+}
+
+/// Which rows `eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// Only the test split (the rows heads never train on).
+    Test,
+    /// Every row (for files no head was trained on).
+    All,
+}
+
+/// Output formats of `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// A readable table.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Arguments of `vocmine eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The labelled data.
+    #[command(flatten)]
+    pub data: LabelArgs,
+    /// Only `sentiment` is scored from files for now.
+    #[arg(long, value_enum, default_value_t = TaskArg::Sentiment)]
+    pub task: TaskArg,
+    /// Which rows to score.
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    pub split: SplitArg,
+    /// English head to score instead of the shipped one.
+    #[arg(long)]
+    pub head_en: Option<PathBuf>,
+    /// Chinese head to score instead of the shipped one.
+    #[arg(long)]
+    pub head_zh: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+}
+
+/// Tasks `eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// Sentiment heads.
+    Sentiment,
+}
+
+fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
+    let LabelArgs {
+        labels,
+        text_column,
+        label_column,
+        mapping,
+        model,
+        max_tokens,
+        threads,
+    } = data;
+    let mut config = Config::default();
+    config.columns.text = Some(text_column);
+    config.columns.label = Some(label_column);
+    Ok(LabelledSettings {
+        inputs: labels,
+        ingest: IngestSettings::from_config(&config),
+        mapping: mapping
+            .as_deref()
+            .map(read_mapping)
+            .transpose()?
+            .unwrap_or_default(),
+        model: ModelChoice::from(model),
+        encoder: encoder_settings(&config, Some(max_tokens), Some(threads)),
+        cache_root: registry::cache_dir().join("embeddings"),
+    })
+}
+
+/// Reads `data label,class name` lines (a header line `label,class` is allowed).
+fn read_mapping(path: &Path) -> Result<BTreeMap<String, String>> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read label mapping {}", path.display()))?;
+    let mut mapping = BTreeMap::new();
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() || (index == 0 && line.trim() == "label,class") {
+            continue;
+        }
+        let (from, to) = line.split_once(',').ok_or_else(|| ClassifyError::Mapping {
+            path: path.to_path_buf(),
+            line: index + 1,
+            reason: format!("expected 'data label,class name', found '{line}'"),
+        })?;
+        mapping.insert(from.trim().to_string(), to.trim().to_string());
+    }
+    Ok(mapping)
+}
+
+/// Runs `vocmine train`.
+pub fn train(task: TrainTask, global: &GlobalArgs) -> Result<()> {
+    let TrainTask::Sentiment(TrainArgs {
+        data,
+        out,
+        kind,
+        seed,
+    }) = task;
+    let inputs = data.labels.clone();
+    let settings = labelled_settings(data)?;
+    let bars = Bars::new(global.quiet);
+    let labelled = pipeline::read_labelled(&settings, Split::Train, &bars)?;
+    let known = ["negative", "neutral", "positive"];
+    let rows: Vec<usize> = (0..labelled.labels.len()).collect();
+    pipeline::check_labels(&labelled, &rows, &known)?;
+    let training = TrainingSettings {
+        kind: match kind {
+            KindArg::Linear => HeadKind::Linear,
+            KindArg::Mlp => HeadKind::Mlp,
+        },
+        seed,
+        ..TrainingSettings::default()
+    };
+    let command = recorded_command();
+    let head = pipeline::train_on(&labelled, &inputs, &training, &command)?;
+    drop(bars);
+    write_atomically(&out, head.to_json().as_bytes())?;
+    let summary = &head.metadata.summary;
+    println!(
+        "trained a {} head on {} rows ({} for validation) into {}; regularisation {}, validation log-loss {:.4} -> {:.4} calibrated",
+        kind_name(kind),
+        summary.final_rows,
+        summary.validation_rows,
+        out.display(),
+        summary.chosen_regularisation,
+        summary.validation_nll_uncalibrated,
+        summary.validation_nll_calibrated
+    );
+    Ok(())
+}
+
+fn kind_name(kind: KindArg) -> &'static str {
+    match kind {
+        KindArg::Linear => "linear",
+        KindArg::Mlp => "MLP",
+    }
+}
+
+/// The command line as typed, minus the program path, for the head's provenance; paths inside
+/// the cache are written as `$VOCMINE_CACHE/...` so the command reads the same on every machine.
+fn recorded_command() -> String {
+    let cache = registry::cache_dir().display().to_string();
+    let arguments: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|argument| argument.replace(&cache, "$VOCMINE_CACHE"))
+        .collect();
+    format!("vocmine {}", arguments.join(" "))
+}
+
+/// Runs `vocmine eval`.
+pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
+    let EvalArgs {
+        data,
+        task: TaskArg::Sentiment,
+        split,
+        head_en,
+        head_zh,
+        format,
+    } = arguments;
+    let settings = labelled_settings(data)?;
+    let load = |path: &Option<PathBuf>, language| -> Result<Head> {
+        Ok(match path {
+            Some(path) => Head::load(path).map_err(ClassifyError::Head)?,
+            None => SentimentModel::shipped().head_for(language).clone(),
+        })
+    };
+    let model = SentimentModel::new(
+        load(&head_en, crate::document::Language::English)?,
+        load(&head_zh, crate::document::Language::ChineseSimplified)?,
+    );
+    let bars = Bars::new(global.quiet);
+    let split = match split {
+        SplitArg::Test => Split::Test,
+        SplitArg::All => Split::All,
+    };
+    let labelled = pipeline::read_labelled(&settings, split, &bars)?;
+    drop(bars);
+    let report = pipeline::evaluate_sentiment(&model, &labelled, split)?;
+    match format {
+        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        EvalFormat::Table => {
+            println!(
+                "{} ({} mode) on {} rows of the {} split: accuracy {:.3}, macro-F1 {:.3}",
+                report.task,
+                report.mode,
+                report.scores.rows,
+                report.split,
+                report.scores.accuracy,
+                report.scores.macro_f1
+            );
+            print!("{}", report.scores.render_table());
+        }
+    }
+    Ok(())
+}
