@@ -4,7 +4,7 @@
 //!
 //! "mine" is the `mine` pipeline without its model stages: ingest, normalise, dedup and index,
 //! timed from the run's own stage clock. The model stages (encode, classify) have their own bench
-//! (`benches/encode.rs`); here a 32-dimension hashing encoder stands in so the run completes, and
+//! (`benches/encode.rs`); here a hashing encoder stands in so the run completes, and
 //! its time is left out of the figures.
 
 mod common;
@@ -76,7 +76,7 @@ fn measure(name: &str, input: &Path, scratch: &Path) {
 
     let started = Instant::now();
     let hashing = |_: &ModelConfig| -> Result<Box<dyn Encoder>, ModelError> {
-        Ok(Box::new(HashingEncoder::new(32)))
+        Ok(Box::new(HashingEncoder::new(384)))
     };
     let report = pipeline::mine_with(
         &workspace,

@@ -49,6 +49,14 @@ pub enum ClassifyError {
         /// What is wrong.
         reason: String,
     },
+    /// The encoder's embeddings do not fit the heads.
+    #[error("the encoder gives {found}-dimension embeddings but the sentiment heads expect {expected}: use the encoder the heads were trained with (e5), or train heads for this one")]
+    Dimension {
+        /// What the heads take.
+        expected: usize,
+        /// What the encoder gives.
+        found: usize,
+    },
     /// Training, loading or saving a head failed.
     #[error(transparent)]
     Head(#[from] learn::HeadError),
@@ -71,9 +79,21 @@ pub struct ClassifyReport {
 }
 
 impl Classifier {
-    /// A classifier with these topic prototypes and sentiment heads.
-    pub fn new(topics: TopicPrototypes, sentiment: SentimentModel) -> Self {
-        Classifier { topics, sentiment }
+    /// A classifier with these topic prototypes and sentiment heads, for embeddings of
+    /// `dimension` values.
+    pub fn new(
+        topics: TopicPrototypes,
+        sentiment: SentimentModel,
+        dimension: usize,
+    ) -> Result<Self, ClassifyError> {
+        let expected = sentiment.input_dimension();
+        if expected != dimension {
+            return Err(ClassifyError::Dimension {
+                expected,
+                found: dimension,
+            });
+        }
+        Ok(Classifier { topics, sentiment })
     }
 
     /// The enrichment of every document (row of `embeddings`, in order), and the label counts.
@@ -101,5 +121,41 @@ impl Classifier {
             })
             .collect();
         (enrichments, report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::hashing::HashingEncoder;
+    use crate::model::Encoder;
+
+    #[test]
+    fn embeddings_of_another_width_are_refused_with_a_reason() {
+        let mut encoder = HashingEncoder::new(16);
+        let prototypes = TopicPrototypes::build(&[], &mut encoder, 0.5).unwrap();
+        let error = Classifier::new(prototypes, SentimentModel::shipped(), 16).unwrap_err();
+        assert!(error.to_string().contains("expect 384"), "{error}");
+    }
+
+    #[test]
+    fn every_document_gets_a_sentiment_and_a_topic() {
+        let mut encoder = HashingEncoder::new(384);
+        let topics = [crate::config::TopicConfig {
+            name: "refunds".into(),
+            description_en: "refund money back".into(),
+            ..Default::default()
+        }];
+        let prototypes = TopicPrototypes::build(&topics, &mut encoder, 0.5).unwrap();
+        let classifier = Classifier::new(prototypes, SentimentModel::shipped(), 384).unwrap();
+        let embeddings = encoder.encode(&["refund money back", "退款"]).unwrap();
+        let languages = [Language::English, Language::ChineseSimplified];
+        let (enrichments, report) = classifier.classify(&embeddings, &languages);
+        assert_eq!(enrichments.len(), 2);
+        assert_eq!(enrichments[0].topic.as_deref(), Some("refunds"));
+        assert!(enrichments
+            .iter()
+            .all(|enrichment| enrichment.sentiment.is_some()));
+        assert_eq!(report.sentiment.values().sum::<u64>(), 2);
     }
 }

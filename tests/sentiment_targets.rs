@@ -69,7 +69,7 @@ fn chinese_accuracy() -> f64 {
 }
 
 #[test]
-#[ignore = "target not met yet: the shipped MLP head on frozen e5 measures 0.850 (linear 0.841); \
+#[ignore = "target not met yet: the shipped MLP head on frozen e5 measures 0.859 (linear 0.841); \
             fine-tuning the top of the encoder is the next step (issue 4)"]
 fn chinese_reviews_meet_the_binary_target() {
     let accuracy = chinese_accuracy();
@@ -80,7 +80,7 @@ fn chinese_reviews_meet_the_binary_target() {
 fn chinese_reviews_keep_the_measured_accuracy() {
     let accuracy = chinese_accuracy();
     assert!(
-        accuracy >= 0.845,
-        "accuracy {accuracy:.3} fell below the measured 0.850"
+        accuracy >= 0.855,
+        "accuracy {accuracy:.3} fell below the measured 0.859"
     );
 }

@@ -61,6 +61,11 @@ impl SentimentModel {
         SentimentModel { english, chinese }
     }
 
+    /// The embedding width the heads take (both heads take the same).
+    pub fn input_dimension(&self) -> usize {
+        self.english.input_dimension()
+    }
+
     /// The head that serves `language`.
     pub fn head_for(&self, language: Language) -> &Head {
         match language {

@@ -51,7 +51,11 @@ pub fn enrich(
     let threshold = topic::default_threshold(model.encoder);
     let prototypes = TopicPrototypes::build(&workspace.config.topics, encoder.as_mut(), threshold)?;
     let languages: Vec<_> = documents.iter().map(|document| document.language).collect();
-    let classifier = Classifier::new(prototypes, SentimentModel::shipped());
+    let classifier = Classifier::new(
+        prototypes,
+        SentimentModel::shipped(),
+        embeddings.dimension(),
+    )?;
     let (enrichments, classify) = classifier.classify(&embeddings, &languages);
     Ok(Enriched {
         enrichments,

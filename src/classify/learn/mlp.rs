@@ -42,8 +42,8 @@ impl Default for MlpSettings {
             weight_decay_grid: vec![1e-2],
             batch_size: 64,
             max_epochs: 60,
-            patience: 6,
-            input_dropout: 0.0,
+            patience: 8,
+            input_dropout: 0.2,
         }
     }
 }

@@ -17,6 +17,17 @@ pub enum ThreeWaySentiment {
     Positive,
 }
 
+impl ThreeWaySentiment {
+    /// Position in the order negative, neutral, positive.
+    pub fn index(self) -> usize {
+        match self {
+            ThreeWaySentiment::Negative => 0,
+            ThreeWaySentiment::Neutral => 1,
+            ThreeWaySentiment::Positive => 2,
+        }
+    }
+}
+
 /// Reads a binary head's calibrated probabilities as a three-way decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BinaryToThreeWay {

@@ -20,12 +20,12 @@ use crate::classify::learn::linear::LinearSettings;
 use crate::classify::learn::matrix::MatrixView;
 use crate::classify::learn::mlp::MlpSettings;
 use crate::classify::learn::softmax::mean_negative_log_likelihood;
-use crate::classify::learn::split::carve_validation;
+use crate::classify::learn::split::{carve_validation, Partition};
 use crate::classify::learn::standardise::{FeatureTransform, Standardisation};
 
 mod search;
 
-use search::{train_linear, train_mlp, ValidationSet};
+use search::{train_linear, train_mlp, TrainedModel, ValidationSet};
 
 /// Which model a head uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,25 +138,7 @@ pub fn train_head(
         HeadKind::Mlp => train_mlp(&features, data.labels, &partition, &validation, settings),
     };
     let temperature = fit_temperature(&trained.validation_logits, &validation.labels);
-    let summary = TrainingSummary {
-        fit_rows: partition.fit.len(),
-        validation_rows: partition.validation.len(),
-        final_rows: trained.final_rows,
-        class_weights: trained.class_weights,
-        candidates: trained.candidates,
-        chosen_regularisation: trained.regularisation,
-        epochs: trained.epochs,
-        validation_nll_uncalibrated: mean_negative_log_likelihood(
-            &trained.validation_logits,
-            &validation.labels,
-            1.0,
-        ),
-        validation_nll_calibrated: mean_negative_log_likelihood(
-            &trained.validation_logits,
-            &validation.labels,
-            temperature as f64,
-        ),
-    };
+    let summary = summarise(&partition, &validation, temperature, &trained);
     Ok(Head {
         format_version: FORMAT_VERSION,
         class_names: data.class_names.to_vec(),
@@ -171,6 +153,29 @@ pub fn train_head(
             summary,
         },
     })
+}
+
+/// The training summary recorded in the head's metadata.
+fn summarise(
+    partition: &Partition,
+    validation: &ValidationSet,
+    temperature: f32,
+    trained: &TrainedModel,
+) -> TrainingSummary {
+    let validation_nll = |temperature: f64| {
+        mean_negative_log_likelihood(&trained.validation_logits, &validation.labels, temperature)
+    };
+    TrainingSummary {
+        fit_rows: partition.fit.len(),
+        validation_rows: partition.validation.len(),
+        final_rows: trained.final_rows,
+        class_weights: trained.class_weights.clone(),
+        candidates: trained.candidates.clone(),
+        chosen_regularisation: trained.regularisation,
+        epochs: trained.epochs,
+        validation_nll_uncalibrated: validation_nll(1.0),
+        validation_nll_calibrated: validation_nll(temperature as f64),
+    }
 }
 
 /// Loss weight of each class over `labels` (each class present at least once).

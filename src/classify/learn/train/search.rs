@@ -106,25 +106,13 @@ pub(super) fn train_linear(
         &partition.fit,
         &validation.class_weights,
     );
-    let mut grid = settings.linear.l2_grid.clone();
-    grid.sort_by(|left, right| right.total_cmp(left));
-    let mut candidates = Vec::new();
-    let mut best: Option<(f64, f64, Vec<f64>, Vec<f32>)> = None;
-    let mut start = None;
-    for &l2 in &grid {
-        let fit = fit_linear(&fit_rows, l2, &settings.linear.lbfgs, start);
-        let (score, logits) = validation.score(|row| fit.model.logits(row), l2);
-        let objective = validation.objective(&score);
-        if best
-            .as_ref()
-            .is_none_or(|(best_objective, ..)| objective > *best_objective)
-        {
-            best = Some((objective, l2, fit.parameters.clone(), logits));
-        }
-        candidates.push(score);
-        start = Some(fit.parameters);
-    }
-    let (_, l2, parameters, validation_logits) = best.expect("the grid is not empty");
+    let (candidates, best) = search_l2(&fit_rows, validation, settings);
+    let LinearCandidate {
+        l2,
+        parameters,
+        validation_logits,
+        ..
+    } = best;
     let all_rows: Vec<usize> = (0..labels.len()).collect();
     let final_weights = class_weights(
         labels,
@@ -142,6 +130,45 @@ pub(super) fn train_linear(
         final_rows: labels.len(),
         class_weights: final_weights,
     }
+}
+
+/// The best linear candidate so far.
+struct LinearCandidate {
+    objective: f64,
+    l2: f64,
+    parameters: Vec<f64>,
+    validation_logits: Vec<f32>,
+}
+
+/// Fits every L2 strength on the fit part, strongest first, each warm-started from the last;
+/// returns every candidate's scores and the best one (the stronger penalty wins ties).
+fn search_l2(
+    fit_rows: &WeightedRows,
+    validation: &ValidationSet,
+    settings: &TrainingSettings,
+) -> (Vec<CandidateScore>, LinearCandidate) {
+    let mut grid = settings.linear.l2_grid.clone();
+    grid.sort_by(|left, right| right.total_cmp(left));
+    let mut candidates = Vec::new();
+    let mut best: Option<LinearCandidate> = None;
+    let mut start = None;
+    for &l2 in &grid {
+        let fit = fit_linear(fit_rows, l2, &settings.linear.lbfgs, start);
+        let (score, validation_logits) = validation.score(|row| fit.model.logits(row), l2);
+        let objective = validation.objective(&score);
+        if best.as_ref().is_none_or(|best| objective > best.objective) {
+            let parameters = fit.parameters.clone();
+            best = Some(LinearCandidate {
+                objective,
+                l2,
+                parameters,
+                validation_logits,
+            });
+        }
+        candidates.push(score);
+        start = Some(fit.parameters);
+    }
+    (candidates, best.expect("the grid is not empty"))
 }
 
 /// Grid search over weight decay; each candidate is early-stopped on the validation part.
