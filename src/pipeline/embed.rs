@@ -44,10 +44,10 @@ pub struct EmbedOutput {
 /// Reads the inputs and embeds every accepted row with the chosen encoder.
 pub fn embed(settings: &EmbedSettings, progress: &dyn Progress) -> Result<EmbedOutput> {
     let read = read_documents(&settings.inputs, &settings.ingest, progress)?;
-    let mut encoder = open_encoder(settings.model, settings.encoder.clone())?;
-    let (embeddings, encode) = embed_documents(
+    let (embeddings, encode, model_id) = open_and_embed(
         &read.documents,
-        &mut encoder,
+        settings.model,
+        &settings.encoder,
         &settings.cache_root,
         progress,
     )?;
@@ -55,8 +55,22 @@ pub fn embed(settings: &EmbedSettings, progress: &dyn Progress) -> Result<EmbedO
         read,
         embeddings,
         encode,
-        model_id: encoder.model_id(),
+        model_id,
     })
+}
+
+/// Opens the encoder `model` and embeds `documents` through the cache under `cache_root`;
+/// returns the embeddings, what the encoder did and its model id.
+pub fn open_and_embed(
+    documents: &[Document],
+    model: ModelChoice,
+    settings: &BertSettings,
+    cache_root: &Path,
+    progress: &dyn Progress,
+) -> Result<(Embeddings, EncodeReport, String)> {
+    let mut encoder = open_encoder(model, settings.clone())?;
+    let (embeddings, encode) = embed_documents(documents, &mut encoder, cache_root, progress)?;
+    Ok((embeddings, encode, encoder.model_id()))
 }
 
 /// Embeds the display text of `documents` through the cache under `cache_root`.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::documents::{read_documents, ReadDocuments};
-use super::embed::embed_documents;
+use super::embed::open_and_embed;
 use crate::classify::learn::head::DataFingerprint;
 use crate::classify::learn::train::{train_head, Provenance, TrainingData, TrainingSettings};
 use crate::classify::learn::{ClassificationReport, Head, MatrixView};
@@ -19,7 +19,7 @@ use crate::classify::ClassifyError;
 use crate::encode::EncodeReport;
 use crate::ingest::IngestSettings;
 use crate::model::bert::BertSettings;
-use crate::model::{open_encoder, Embeddings, ModelChoice};
+use crate::model::{Embeddings, ModelChoice};
 use crate::progress::Progress;
 use crate::Result;
 
@@ -121,10 +121,10 @@ pub fn read_labelled(
                 .unwrap_or_else(|| label.to_string()),
         );
     }
-    let mut encoder = open_encoder(settings.model, settings.encoder.clone())?;
-    let (embeddings, encode) = embed_documents(
+    let (embeddings, encode, _) = open_and_embed(
         &read.documents,
-        &mut encoder,
+        settings.model,
+        &settings.encoder,
         &settings.cache_root,
         progress,
     )?;
