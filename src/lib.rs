@@ -21,6 +21,7 @@ pub mod label;
 pub mod model;
 pub mod normalise;
 pub mod pipeline;
+pub mod problem;
 pub mod progress;
 pub mod route;
 pub mod search;

@@ -1,0 +1,118 @@
+//! Recurring problems: what the cluster, label and route stages make of one period's documents,
+//! and what the report stage and the search page read. A [`ProblemsFile`] is written by every
+//! `mine` run as `reports/<period>/problems.json` (and its rows as `assignments.csv`); reports
+//! are regenerated from it without running any model.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a problem stands compared with earlier periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProblemStatus {
+    /// Not matched to any cluster of the previous run.
+    New,
+    /// This period's count is clearly above the previous period's.
+    Growing,
+    /// About the same as the previous period.
+    Stable,
+    /// Clearly below the previous period.
+    Shrinking,
+    /// A cluster of the previous run that nothing in this run matched.
+    Gone,
+}
+
+impl ProblemStatus {
+    /// The lowercase name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemStatus::New => "new",
+            ProblemStatus::Growing => "growing",
+            ProblemStatus::Stable => "stable",
+            ProblemStatus::Shrinking => "shrinking",
+            ProblemStatus::Gone => "gone",
+        }
+    }
+}
+
+/// A representative document of a problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The document's id in the index.
+    pub id: String,
+    /// Its display text (PII-masked on ingest).
+    pub text: String,
+    /// Its date, `YYYY-MM-DD`, when known.
+    pub date: Option<String>,
+    /// Its language code.
+    pub language: String,
+}
+
+/// One recurring problem (a cluster), labelled, trended and routed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Stable id across periods, `P0001`, ...
+    pub id: String,
+    /// A short title from the top keywords.
+    pub title: String,
+    /// Keywords, most distinctive first.
+    pub keywords: Vec<String>,
+    /// 3 to 5 representative quotes, near the centroid and different from each other.
+    pub quotes: Vec<Quote>,
+    /// Documents in the cluster (all periods).
+    pub size: u64,
+    /// Share of its documents classified negative.
+    pub negative_share: f64,
+    /// Documents per period (`YYYY-MM`), ascending; documents without a date count in the
+    /// period of the run that added them.
+    pub counts: BTreeMap<String, u64>,
+    /// Compared with the previous period.
+    pub status: ProblemStatus,
+    /// This period is above mean + 2 standard deviations of at least 3 earlier periods.
+    pub spike: bool,
+    /// Impact score (size x negativity x recency x customer value); higher is worse.
+    pub impact: f64,
+    /// Sum of the customer value column over its documents, when the input has one.
+    pub customer_value: Option<f64>,
+    /// The most common topic among its documents.
+    pub topic: Option<String>,
+    /// Owning team.
+    pub team: String,
+    /// Which kind of rule routed it (`keyword`, `topic`, `source`, ... or `triage`).
+    pub route_rule: String,
+    /// Why, in a sentence a person can check.
+    pub route_reason: String,
+    /// Ids of earlier problems merged into this one in this period.
+    pub merged_from: Vec<String>,
+    /// The earlier problem this one split from, if any.
+    pub split_from: Option<String>,
+}
+
+/// A document's place in the problems of a period (one row of `assignments.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Document id.
+    pub id: String,
+    /// Problem id.
+    pub problem: String,
+    /// Owning team.
+    pub team: String,
+}
+
+/// Everything the report stage needs about one period's problems.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemsFile {
+    /// The period, `YYYY-MM`.
+    pub period: String,
+    /// The run that wrote it.
+    pub run: String,
+    /// Documents that were candidates for clustering (negative or complaint).
+    pub candidates: u64,
+    /// Share of candidates left in no problem after outlier reassignment.
+    pub unassigned_share: f64,
+    /// Problems, highest impact first; includes `gone` ones with size 0 this run.
+    pub problems: Vec<Problem>,
+    /// One row per clustered document.
+    pub assignments: Vec<Assignment>,
+}
