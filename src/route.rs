@@ -26,6 +26,16 @@ pub struct RouteSettings {
     pub triage_team: String,
 }
 
+impl RouteSettings {
+    /// The settings of a workspace's `[route]` section.
+    pub fn from_config(config: &crate::config::RouteConfig) -> Self {
+        RouteSettings {
+            min_share: config.min_share,
+            triage_team: config.triage_team.clone(),
+        }
+    }
+}
+
 impl Default for RouteSettings {
     fn default() -> Self {
         RouteSettings {
