@@ -28,12 +28,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod cluster_eval;
 mod documents;
 mod embed;
 mod enrich;
 mod labelled;
 mod problems;
 
+pub use cluster_eval::{evaluate_clustering, ClusterEvalReport};
 pub use documents::{read_documents, ReadDocuments};
 pub use embed::{embed, embed_documents, EmbedOutput, EmbedSettings};
 pub use labelled::{
@@ -404,7 +406,11 @@ fn record_problems(
         next_id,
         placements: _,
     } = found;
-    let path = workspace.reports_dir(&file.period).join("problems.json");
+    let directory = workspace.reports_dir(&file.period);
+    for (name, contents) in crate::problem::assignment_files(&file) {
+        write_atomically(&directory.join(name), &contents)?;
+    }
+    let path = directory.join("problems.json");
     let bytes = serde_json::to_vec_pretty(&file).expect("problems serialise");
     write_atomically(&path, &bytes)?;
     entry.index_documents = index.document_count();

@@ -106,6 +106,10 @@ fn problems_keep_their_ids_across_periods_and_the_index_agrees() {
         teams.contains("service") && teams.contains("billing"),
         "{teams:?}"
     );
+    let csv = std::fs::read_to_string(workspace.reports_dir("2026-09").join("assignments.csv"));
+    let csv = csv.unwrap();
+    assert!(csv.starts_with("problem,status,spike,title,keywords,size,trend,impact,team,rule,"));
+    assert_eq!(csv.lines().count(), before.problems.len() + 1);
     let placed = indexed_placements(&workspace);
     assert_eq!(placed.len(), before.assignments.len());
     for assignment in &before.assignments {
