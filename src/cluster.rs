@@ -38,6 +38,7 @@ pub mod outliers;
 pub mod period;
 pub mod random;
 pub mod reduce;
+pub mod refine;
 pub mod resolution;
 pub mod settings;
 pub mod sparse;
@@ -71,11 +72,39 @@ pub struct Clustering {
     pub resolution_trials: Vec<resolution::ResolutionTrial>,
 }
 
-/// Clusters `embeddings` (`rows x dimension`, row-major, unit rows).
+/// Clusters `embeddings` (`rows x dimension`, row-major, unit rows), then splits clusters too
+/// broad to be one problem ([`refine`]).
 ///
 /// `keywords`, when given, must have one row per embedding row; otherwise it
 /// is ignored. Deterministic for equal inputs and `settings.seed`.
 pub fn cluster(
+    embeddings: &[f32],
+    dimension: usize,
+    keywords: Option<&SparseRows>,
+    settings: &ClusterSettings,
+) -> Clustering {
+    let mut clustering = cluster_once(embeddings, dimension, keywords, settings);
+    if settings.split_share.is_none() || clustering.cluster_count == 0 {
+        return clustering;
+    }
+    let before = clustering.cluster_count;
+    refine::split_broad_clusters(embeddings, dimension, keywords, settings, &mut clustering);
+    if clustering.cluster_count == before {
+        return clustering;
+    }
+    clustering.labels = renumber_by_size(&clustering.labels);
+    clustering.centroids = outliers::centroids(
+        embeddings,
+        dimension,
+        &clustering.labels,
+        clustering.cluster_count,
+    );
+    clustering.unassigned_share = outliers::unassigned_share(&clustering.labels);
+    clustering
+}
+
+/// One level of clustering, without splitting broad clusters.
+pub fn cluster_once(
     embeddings: &[f32],
     dimension: usize,
     keywords: Option<&SparseRows>,

@@ -47,6 +47,9 @@ pub struct ClusterConfig {
     /// Quantile of member-to-centroid similarity an outlier must reach to join a cluster;
     /// 0 keeps every outlier unassigned.
     pub reassign_quantile: f32,
+    /// A cluster holding more than this share of the clustered documents is clustered again on
+    /// its own and replaced by its parts; 0 never splits.
+    pub split_share: f64,
 }
 
 impl Default for ClusterConfig {
@@ -58,6 +61,7 @@ impl Default for ClusterConfig {
             seed: 0,
             match_threshold: 0.85,
             reassign_quantile: 0.05,
+            split_share: 0.15,
         }
     }
 }

@@ -56,6 +56,9 @@ pub struct ClusterSettings {
     /// Quantile of member-to-centroid similarity an outlier must reach to be
     /// reassigned; `None` keeps every outlier unassigned.
     pub reassign_quantile: Option<f32>,
+    /// A cluster holding more than this share of the documents is clustered again on its own
+    /// and replaced by its parts (see [`crate::cluster::refine`]); `None` never splits.
+    pub split_share: Option<f64>,
 }
 
 impl Default for ClusterSettings {
@@ -77,6 +80,7 @@ impl Default for ClusterSettings {
             min_cluster_size: None,
             min_samples: None,
             reassign_quantile: Some(0.05),
+            split_share: None,
         }
     }
 }

@@ -65,6 +65,25 @@ impl SparseRows {
         *self.offsets.last_mut().unwrap() = keep;
     }
 
+    /// The given rows, in the given order, as a new matrix of the same width.
+    pub fn select(&self, rows: &[usize]) -> SparseRows {
+        let mut selected = SparseRows {
+            offsets: vec![0],
+            columns: Vec::new(),
+            weights: Vec::new(),
+            width: self.width,
+        };
+        for &row in rows {
+            let range = self.offsets[row]..self.offsets[row + 1];
+            selected
+                .columns
+                .extend_from_slice(&self.columns[range.clone()]);
+            selected.weights.extend_from_slice(&self.weights[range]);
+            selected.offsets.push(selected.columns.len());
+        }
+        selected
+    }
+
     /// Number of rows (documents).
     pub fn row_count(&self) -> usize {
         self.offsets.len() - 1

@@ -224,6 +224,7 @@ fn cluster_candidates(
         seed: config.seed,
         min_cluster_size: config.min_cluster_size,
         reassign_quantile: (config.reassign_quantile > 0.0).then_some(config.reassign_quantile),
+        split_share: (config.split_share > 0.0).then_some(config.split_share),
         ..ClusterSettings::default()
     };
     cluster(&embeddings, dimension, Some(&keywords), &settings)
