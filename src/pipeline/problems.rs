@@ -206,18 +206,30 @@ fn finish(
     }
 }
 
+/// Clusters the candidates in a canonical order (by content hash), so the same archive gives the
+/// same problems however its documents arrived; labels come back in input order.
 fn cluster_candidates(
     candidates: &[Candidate<'_>],
     dimension: usize,
     config: &ClusterConfig,
 ) -> Clustering {
-    let embeddings: Vec<f32> = candidates
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| {
+        let key = |row: usize| {
+            (
+                &candidates[row].document.content_hash,
+                &candidates[row].document.id,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let embeddings: Vec<f32> = order
         .iter()
-        .flat_map(|candidate| candidate.embedding.iter().copied())
+        .flat_map(|&row| candidates[row].embedding.iter().copied())
         .collect();
-    let terms: Vec<Vec<String>> = candidates
+    let terms: Vec<Vec<String>> = order
         .par_iter()
-        .map(|candidate| keyword_terms(&candidate.document.text))
+        .map(|&row| keyword_terms(&candidates[row].document.text))
         .collect();
     let keywords = tfidf_rows(&terms, &KeywordSettings::default());
     let settings = ClusterSettings {
@@ -227,7 +239,13 @@ fn cluster_candidates(
         split_share: (config.split_share > 0.0).then_some(config.split_share),
         ..ClusterSettings::default()
     };
-    cluster(&embeddings, dimension, Some(&keywords), &settings)
+    let mut clustering = cluster(&embeddings, dimension, Some(&keywords), &settings);
+    let mut labels = vec![None; candidates.len()];
+    for (position, &row) in order.iter().enumerate() {
+        labels[row] = clustering.labels[position];
+    }
+    clustering.labels = labels;
+    clustering
 }
 
 fn match_previous(
