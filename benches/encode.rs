@@ -52,7 +52,7 @@ fn main() {
             }
         }
     }
-    println!("peak RSS: {:.0} MiB", peak_rss_mib());
+    println!("peak RSS: {:.0} MiB", common::peak_rss_mib());
 }
 
 fn count_from_env(default: usize) -> usize {
@@ -126,12 +126,3 @@ fn matmul_peak(threads: usize) -> (f64, f64) {
     (rate(Kind::Float), rate(Kind::BFloat16))
 }
 
-/// The process's peak resident set (VmHWM), in MiB.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
-}

@@ -1,0 +1,137 @@
+//! Cluster + label + route on the 10,000 consumer complaint narratives, with their embeddings
+//! taken from the embedding cache (so the encoder is not timed), and on 50,000 and 100,000
+//! documents made by replicating them with small noise on the embeddings. Prints seconds,
+//! documents/s, problems found, unassigned share and peak memory per size.
+//!
+//! Run: `vocmine embed ~/.cache/vocmine/data/cfpb_train.csv --text-column "Consumer complaint
+//! narrative" --model minilm --out /tmp/cfpb.npy` once (fills the cache), then
+//! `cargo bench --bench cluster`. `VOCMINE_BENCH_MODEL` names the cache folder (default
+//! `minilm-t256`; `e5-t256` for the default encoder), `VOCMINE_BENCH_SIZES` the sizes
+//! (default `10000,50000,100000`).
+
+mod common;
+
+use std::time::Instant;
+
+use vocmine::cluster::history::ClusterHistory;
+use vocmine::cluster::random::Random;
+use vocmine::config::Config;
+use vocmine::document::{Document, Enrichment, Feedback, Metadata, Origin};
+use vocmine::encode::{key_of, EmbeddingCache};
+use vocmine::pipeline::{find_problems, Candidate, ProblemContext};
+use vocmine::progress::NoProgress;
+
+const DIMENSION: usize = 384;
+
+fn main() {
+    let model = std::env::var("VOCMINE_BENCH_MODEL").unwrap_or_else(|_| "minilm-t256".into());
+    let sizes: Vec<usize> = std::env::var("VOCMINE_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,50000,100000".into())
+        .split(',')
+        .map(|size| size.trim().parse().expect("sizes are numbers"))
+        .collect();
+    let (documents, embeddings) = narratives(&model);
+    let config = Config::parse(vocmine::config::DEFAULT_CONFIG).expect("default config");
+    println!(
+        "{:>8} {:>10} {:>10} {:>9} {:>11} {:>10}",
+        "docs", "seconds", "docs/s", "problems", "unassigned", "peak MiB"
+    );
+    for size in sizes {
+        let (documents, embeddings) = replicate(&documents, &embeddings, size);
+        let enrichment = Enrichment::default();
+        let candidates: Vec<Candidate<'_>> = documents
+            .iter()
+            .enumerate()
+            .map(|(row, document)| Candidate {
+                document,
+                enrichment: &enrichment,
+                run: "",
+                embedding: &embeddings[row * DIMENSION..(row + 1) * DIMENSION],
+            })
+            .collect();
+        let context = ProblemContext {
+            period: "2026-10".into(),
+            run: "bench".into(),
+            model: model.clone(),
+        };
+        let started = Instant::now();
+        let found = find_problems(
+            &candidates,
+            &config,
+            &ClusterHistory::default(),
+            &context,
+            &NoProgress,
+        );
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(found.placements.len(), size);
+        println!(
+            "{:>8} {:>10.2} {:>10.0} {:>9} {:>10.2}% {:>10.0}",
+            size,
+            seconds,
+            size as f64 / seconds,
+            found.entry.problems.len(),
+            found.file.unassigned_share * 100.0,
+            common::peak_rss_mib()
+        );
+    }
+}
+
+/// The narratives as `mine` would normalise them, with their cached embeddings.
+fn narratives(model: &str) -> (Vec<Document>, Vec<f32>) {
+    let texts = common::csv_texts("cfpb_train.csv", "Consumer complaint narrative");
+    let directory = common::data_dir()
+        .parent()
+        .expect("cache root")
+        .join("embeddings")
+        .join(model);
+    let cache = EmbeddingCache::open(&directory, DIMENSION).expect("embedding cache");
+    let mut documents = Vec::new();
+    let mut embeddings = Vec::new();
+    for (line, text) in texts.into_iter().enumerate() {
+        let document = vocmine::normalise::normalise(Feedback {
+            text,
+            metadata: Metadata::default(),
+            origin: Origin {
+                file: "cfpb_train.csv".into(),
+                line: line as u64 + 2,
+            },
+        });
+        let Some(row) = cache.get(&key_of(&document.text)) else {
+            continue;
+        };
+        embeddings.extend_from_slice(row);
+        documents.push(document);
+    }
+    assert!(
+        documents.len() >= 9_000,
+        "only {} narratives are in {}: run `vocmine embed` on cfpb_train.csv first (see the \
+         bench's doc comment)",
+        documents.len(),
+        directory.display()
+    );
+    (documents, embeddings)
+}
+
+/// `size` documents: the originals, then copies with noise of 0.02 per coordinate on the
+/// embedding (renormalised) and a distinct id.
+fn replicate(documents: &[Document], embeddings: &[f32], size: usize) -> (Vec<Document>, Vec<f32>) {
+    let mut random = Random::new(11);
+    let mut out_documents = Vec::with_capacity(size);
+    let mut out_embeddings = Vec::with_capacity(size * DIMENSION);
+    for index in 0..size {
+        let source = index % documents.len();
+        let mut document = documents[source].clone();
+        let mut row = embeddings[source * DIMENSION..(source + 1) * DIMENSION].to_vec();
+        if index >= documents.len() {
+            document.id = format!("{}-{index}", document.id);
+            document.content_hash = format!("{}-{index}", document.content_hash);
+            row.iter_mut()
+                .for_each(|value| *value += 0.02 * random.normal() as f32);
+            let norm = row.iter().map(|value| value * value).sum::<f32>().sqrt();
+            row.iter_mut().for_each(|value| *value /= norm);
+        }
+        out_documents.push(document);
+        out_embeddings.extend_from_slice(&row);
+    }
+    (out_documents, out_embeddings)
+}
