@@ -281,7 +281,7 @@ fn sentiment_over_time(context: &Context) -> Result<String, ReportError> {
     if overview.undated > 0 {
         let _ = writeln!(
             html,
-            "<p class=\"muted\">{} without a date are not in this chart.</p>",
+            "<p class=\"muted\">Not in this chart: {} without a date.</p>",
             plural(overview.undated, "document")
         );
     }

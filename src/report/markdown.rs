@@ -220,7 +220,7 @@ fn sentiment_over_time(out: &mut String, context: &Context) {
     if overview.undated > 0 {
         let _ = writeln!(
             out,
-            "{} without a date are not in this table.\n",
+            "Not in this table: {} without a date.\n",
             plural(overview.undated, "document")
         );
     }

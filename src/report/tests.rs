@@ -178,7 +178,10 @@ fn summary_counts_come_from_the_index_and_the_run_log() {
         "{text}"
     );
     assert!(text.contains("| 2026-07 | 1 |"), "{text}");
-    assert!(text.contains("1 document without a date"), "{text}");
+    assert!(
+        text.contains("Not in this table: 1 document without a date."),
+        "{text}"
+    );
     assert!(text.contains("sources: review 3, complaint 2"), "{text}");
 }
 

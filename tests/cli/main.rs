@@ -2,6 +2,7 @@
 
 mod ingest;
 mod properties;
+mod report;
 mod search;
 mod transaction;
 mod util;
