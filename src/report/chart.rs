@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -80,44 +81,22 @@ pub fn sentiment_lines(
     by_period: &BTreeMap<String, SentimentCounts>,
 ) -> Result<String, ReportError> {
     let periods: Vec<&String> = by_period.keys().collect();
-    let series: [(&str, RGBColor, Vec<u64>); 3] = [
-        (
-            "negative",
-            NEGATIVE,
-            by_period.values().map(|c| c.negative).collect(),
-        ),
-        (
-            "neutral",
-            NEUTRAL,
-            by_period.values().map(|c| c.neutral).collect(),
-        ),
-        (
-            "positive",
-            POSITIVE,
-            by_period.values().map(|c| c.positive).collect(),
-        ),
-    ];
+    let series = sentiment_series(by_period);
     let maximum = series
         .iter()
-        .flat_map(|(_, _, values)| values.iter().copied())
-        .max();
-    let top = maximum.unwrap_or(0).max(1) as f64 * 1.1;
+        .flat_map(|(_, _, points)| points.iter().map(|&(_, y)| y))
+        .fold(1.0, f64::max);
     svg((640, 260), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(44)
-            .build_cartesian_2d(-0.5f64..(periods.len() as f64 - 0.5).max(0.5), 0f64..top)
+            .build_cartesian_2d(
+                -0.5f64..(periods.len() as f64 - 0.5).max(0.5),
+                0f64..maximum * 1.1,
+            )
             .map_err(chart_error)?;
-        let period_label = |value: &f64| {
-            let position = value.round();
-            match periods.get(position as usize) {
-                Some(period) if (value - position).abs() < 1e-6 && position >= 0.0 => {
-                    period.to_string()
-                }
-                _ => String::new(),
-            }
-        };
+        let period_label = |value: &f64| period_at(&periods, *value);
         chart
             .configure_mesh()
             .x_labels(periods.len().max(1) * 2 + 1)
@@ -129,35 +108,71 @@ pub fn sentiment_lines(
             .disable_x_mesh()
             .draw()
             .map_err(chart_error)?;
-        for (name, color, values) in &series {
-            let points: Vec<(f64, f64)> = values
-                .iter()
-                .enumerate()
-                .map(|(x, &y)| (x as f64, y as f64))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(chart_error)?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(
-                    points
-                        .into_iter()
-                        .map(|point| Circle::new(point, 3, color.filled())),
-                )
-                .map_err(chart_error)?;
+        for (name, color, points) in series {
+            draw_line(&mut chart, name, color, points)?;
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
             .label_font((FONT_FAMILY, 16))
             .background_style(WHITE.mix(0.8))
             .border_style(NEUTRAL)
             .draw()
             .map_err(chart_error)
     })
+}
+
+/// A labelled line: (label, colour, (period position, count) points).
+type Series = (&'static str, RGBColor, Vec<(f64, f64)>);
+
+/// One line per sentiment label.
+fn sentiment_series(by_period: &BTreeMap<String, SentimentCounts>) -> [Series; 3] {
+    let points = |count: fn(&SentimentCounts) -> u64| -> Vec<(f64, f64)> {
+        by_period
+            .values()
+            .enumerate()
+            .map(|(position, counts)| (position as f64, count(counts) as f64))
+            .collect()
+    };
+    [
+        ("negative", NEGATIVE, points(|counts| counts.negative)),
+        ("neutral", NEUTRAL, points(|counts| counts.neutral)),
+        ("positive", POSITIVE, points(|counts| counts.positive)),
+    ]
+}
+
+/// The period whose position `value` is, or nothing between positions.
+fn period_at(periods: &[&String], value: f64) -> String {
+    let position = value.round();
+    match periods.get(position as usize) {
+        Some(period) if (value - position).abs() < 1e-6 && position >= 0.0 => period.to_string(),
+        _ => String::new(),
+    }
+}
+
+type LineChart<'area, 'text> =
+    ChartContext<'area, SVGBackend<'text>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A line with a dot on every point (a single period still shows), labelled for the legend.
+fn draw_line(
+    chart: &mut LineChart,
+    name: &'static str,
+    color: RGBColor,
+    points: Vec<(f64, f64)>,
+) -> Result<(), ReportError> {
+    chart
+        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+        .map_err(chart_error)?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    chart
+        .draw_series(
+            points
+                .into_iter()
+                .map(|point| Circle::new(point, 3, color.filled())),
+        )
+        .map_err(chart_error)?;
+    Ok(())
 }
 
 /// Axis labels for counts: whole numbers only, so a small range does not repeat labels.

@@ -4,12 +4,10 @@
 
 use std::fmt::Write;
 
-use crate::problem::{Problem, ProblemStatus};
+use crate::problem::{Problem, ProblemStatus, Quote};
 
 use super::chart::{self, FONT_FAMILY};
-use super::view::{
-    self, amount, noun, percent, plural, problem_link, status_label, Context, TeamView,
-};
+use super::view::{self, amount, noun, percent, plural, problem_link, Context, TeamView};
 use super::{ReportError, SentimentCounts};
 
 const STYLE: &str = "
@@ -113,22 +111,7 @@ fn problem_section(
         escape(&problem.title),
         badges(problem)
     );
-    let mut facts = vec![
-        format!("impact <b>{:.1}</b>", problem.impact),
-        format!("<b>{}</b> {}", problem.size, noun(problem.size, "document")),
-        format!("<b>{}</b> negative", percent(problem.negative_share)),
-    ];
-    if let Some(value) = problem.customer_value {
-        facts.push(format!("customer value <b>{}</b>", amount(value)));
-    }
-    if let Some(topic) = &problem.topic {
-        facts.push(format!("topic {}", escape(topic)));
-    }
-    let facts: Vec<String> = facts
-        .into_iter()
-        .map(|fact| format!("<span>{fact}</span>"))
-        .collect();
-    let _ = writeln!(section, "<p class=\"facts\">{}</p>", facts.join(""));
+    let _ = writeln!(section, "<p class=\"facts\">{}</p>", facts(problem));
     let _ = writeln!(
         section,
         "<figure>{}<figcaption class=\"muted\">documents per month</figcaption></figure>",
@@ -147,21 +130,10 @@ fn problem_section(
         escape(&problem.route_reason)
     );
     section.push_str(&lineage(problem));
-    for quote in &problem.quotes {
-        let language = match quote.language.as_str() {
-            "" | "other" => String::new(),
-            code => format!(" lang=\"{}\"", escape(code)),
-        };
-        let date = quote.date.as_deref().unwrap_or("undated");
-        let _ = writeln!(
-            section,
-            "<blockquote{language}>{}<footer>{}, {}, {}</footer></blockquote>",
-            escape(&quote.text),
-            escape(&quote.id),
-            escape(date),
-            escape(&quote.language)
-        );
-    }
+    problem
+        .quotes
+        .iter()
+        .for_each(|quote| section.push_str(&blockquote(quote)));
     let _ = writeln!(
         section,
         "<p>All its documents: <a href=\"{}\">open {id} in vocmine serve</a> or <code>{}</code></p>\n</section>",
@@ -169,6 +141,40 @@ fn problem_section(
         escape(&context.search_command(problem))
     );
     Ok(section)
+}
+
+/// Impact, size, negativity, customer value and topic, as one line of spans.
+fn facts(problem: &Problem) -> String {
+    let mut facts = vec![
+        format!("impact <b>{:.1}</b>", problem.impact),
+        format!("<b>{}</b> {}", problem.size, noun(problem.size, "document")),
+        format!("<b>{}</b> negative", percent(problem.negative_share)),
+    ];
+    if let Some(value) = problem.customer_value {
+        facts.push(format!("customer value <b>{}</b>", amount(value)));
+    }
+    if let Some(topic) = &problem.topic {
+        facts.push(format!("topic {}", escape(topic)));
+    }
+    facts
+        .iter()
+        .map(|fact| format!("<span>{fact}</span>"))
+        .collect()
+}
+
+/// A quote in its language (so the browser picks fitting glyphs), with id and date.
+fn blockquote(quote: &Quote) -> String {
+    let language = match quote.language.as_str() {
+        "" | "other" => String::new(),
+        code => format!(" lang=\"{}\"", escape(code)),
+    };
+    format!(
+        "<blockquote{language}>{}<footer>{}, {}, {}</footer></blockquote>\n",
+        escape(&quote.text),
+        escape(&quote.id),
+        escape(quote.date.as_deref().unwrap_or("undated")),
+        escape(&quote.language)
+    )
 }
 
 fn lineage(problem: &Problem) -> String {
@@ -236,8 +242,14 @@ fn costliest(context: &Context) -> Result<String, ReportError> {
         "<figure>{}<figcaption class=\"muted\">impact</figcaption></figure>",
         chart::labelled_bars(&bars, |value| format!("{value:.1}"))?
     );
+    html.push_str(&costliest_table(&top));
+    Ok(html)
+}
+
+/// The costliest problems as a table; the customer value column only when any has one.
+fn costliest_table(top: &[&Problem]) -> String {
     let with_value = top.iter().any(|problem| problem.customer_value.is_some());
-    html.push_str("<table>\n<tr><th>#</th><th>Problem</th><th>Team</th><th>Status</th><th class=\"number\">Documents</th><th class=\"number\">Negative</th>");
+    let mut html = String::from("<table>\n<tr><th>#</th><th>Problem</th><th>Team</th><th>Status</th><th class=\"number\">Documents</th><th class=\"number\">Negative</th>");
     if with_value {
         html.push_str("<th class=\"number\">Customer value</th>");
     }
@@ -252,21 +264,20 @@ fn costliest(context: &Context) -> Result<String, ReportError> {
         };
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td><a href=\"{}\">{}</a> <span class=\"id\">{}</span>{}</td><td>{}</td><td>{}</td><td class=\"number\">{}</td><td class=\"number\">{}</td>{value}<td class=\"number\">{:.1}</td></tr>",
+            "<tr><td>{}</td><td><a href=\"{}\">{}</a> <span class=\"id\">{}</span></td><td>{}</td><td>{}</td><td class=\"number\">{}</td><td class=\"number\">{}</td>{value}<td class=\"number\">{:.1}</td></tr>",
             rank + 1,
             escape(&problem_link(problem)),
             escape(&problem.title),
             escape(&problem.id),
-            if problem.spike { "<span class=\"badge spike\">spike</span>" } else { "" },
             escape(&problem.team),
-            escape(&status_label(problem)),
+            badges(problem),
             problem.size,
             percent(problem.negative_share),
             problem.impact
         );
     }
     html.push_str("</table>\n");
-    Ok(html)
+    html
 }
 
 fn sentiment_over_time(context: &Context) -> Result<String, ReportError> {

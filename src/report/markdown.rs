@@ -64,31 +64,8 @@ fn problem_section(out: &mut String, context: &Context, rank: usize, problem: &P
         escape(&problem.title),
         problem.id
     );
-    let mut facts = vec![
-        format!("status **{}**", status_label(problem)),
-        format!("impact {:.1}", problem.impact),
-        plural(problem.size, "document"),
-        format!("{} negative", percent(problem.negative_share)),
-    ];
-    if let Some(value) = problem.customer_value {
-        facts.push(format!("customer value {}", amount(value)));
-    }
-    if let Some(topic) = &problem.topic {
-        facts.push(format!("topic {}", escape(topic)));
-    }
-    let _ = writeln!(out, "- {}", facts.join(" · "));
-    let counts: Vec<u64> = problem.counts.values().copied().collect();
-    let periods: Vec<String> = problem
-        .counts
-        .iter()
-        .map(|(period, count)| format!("{period} {count}"))
-        .collect();
-    let _ = writeln!(
-        out,
-        "- trend {} ({})",
-        sparkline(&counts),
-        periods.join(", ")
-    );
+    let _ = writeln!(out, "- {}", facts(problem));
+    let _ = writeln!(out, "- trend {}", trend(problem));
     let keywords: Vec<String> = problem.keywords.iter().map(|word| escape(word)).collect();
     let _ = writeln!(out, "- keywords: {}", keywords.join(", "));
     let _ = writeln!(
@@ -116,6 +93,34 @@ fn problem_section(out: &mut String, context: &Context, rank: usize, problem: &P
         problem.id,
         problem_link(problem)
     );
+}
+
+/// Status, impact, size, negativity, customer value and topic on one line.
+fn facts(problem: &Problem) -> String {
+    let mut facts = vec![
+        format!("status **{}**", status_label(problem)),
+        format!("impact {:.1}", problem.impact),
+        plural(problem.size, "document"),
+        format!("{} negative", percent(problem.negative_share)),
+    ];
+    if let Some(value) = problem.customer_value {
+        facts.push(format!("customer value {}", amount(value)));
+    }
+    if let Some(topic) = &problem.topic {
+        facts.push(format!("topic {}", escape(topic)));
+    }
+    facts.join(" · ")
+}
+
+/// Counts per period as a sparkline followed by the numbers.
+fn trend(problem: &Problem) -> String {
+    let counts: Vec<u64> = problem.counts.values().copied().collect();
+    let periods: Vec<String> = problem
+        .counts
+        .iter()
+        .map(|(period, count)| format!("{period} {count}"))
+        .collect();
+    format!("{} ({})", sparkline(&counts), periods.join(", "))
 }
 
 fn lineage(out: &mut String, problem: &Problem) {

@@ -42,6 +42,9 @@ pub enum ReportError {
     /// No period has a problems file yet.
     #[error("no reports in {} yet (no <period>/{PROBLEMS_FILE}); run `vocmine mine` on the workspace first", .0.display())]
     NoPeriods(PathBuf),
+    /// A period that is not a plain directory name (`YYYY-MM`).
+    #[error("'{0}' is not a period; periods look like 2026-09")]
+    InvalidPeriod(String),
     /// The problems file does not parse.
     #[error("cannot read the problems file {}: {source}", path.display())]
     InvalidProblems {
@@ -104,7 +107,7 @@ pub fn load_problems(
     period: Option<&str>,
 ) -> Result<ProblemsFile, ReportError> {
     let path = match period {
-        Some(period) => workspace.reports_dir(period).join(PROBLEMS_FILE),
+        Some(period) => reports_dir(workspace, period)?.join(PROBLEMS_FILE),
         None => latest_problems_file(workspace)?,
     };
     let text = match std::fs::read(&path) {
@@ -115,6 +118,20 @@ pub fn load_problems(
         Err(error) => return Err(WorkspaceError::io("read", &path)(error).into()),
     };
     serde_json::from_slice(&text).map_err(|source| ReportError::InvalidProblems { path, source })
+}
+
+/// The reports directory of a period, refusing names that would lead out of `reports/`.
+fn reports_dir(workspace: &Workspace, period: &str) -> Result<PathBuf, ReportError> {
+    let plain = !period.is_empty()
+        && period != "."
+        && period != ".."
+        && !period.contains(['/', '\\'])
+        && !period.chars().any(char::is_control);
+    if plain {
+        Ok(workspace.reports_dir(period))
+    } else {
+        Err(ReportError::InvalidPeriod(period.to_string()))
+    }
 }
 
 /// The problems file of the latest period (periods are `YYYY-MM`, so their names sort by time).
@@ -140,7 +157,7 @@ pub fn write_reports(
     problems: &ProblemsFile,
     progress: &dyn Progress,
 ) -> Result<ReportSummary, ReportError> {
-    let directory = workspace.reports_dir(&problems.period);
+    let directory = reports_dir(workspace, &problems.period)?;
     let index = DocumentIndex::open(&workspace.index_dir())?;
     let teams = view::teams(problems);
     progress.start("report", Some(teams.len() as u64 + 3));

@@ -239,6 +239,13 @@ fn loading_problems_names_the_missing_file_and_finds_the_latest_period() {
         .unwrap_err()
         .to_string();
     assert!(message.contains("2026-01/problems.json"), "{message}");
+    for bad in ["../../etc", "..", "a/b", ""] {
+        let error = load_problems(&workspace, Some(bad)).unwrap_err();
+        assert!(
+            matches!(error, ReportError::InvalidPeriod(_)),
+            "{bad}: {error}"
+        );
+    }
     for period in ["2026-08", "2026-09"] {
         let mut file = problems();
         file.period = period.into();
