@@ -87,7 +87,8 @@ pub fn sentiment_lines(
         .flat_map(|(_, _, points)| points.iter().map(|&(_, y)| y))
         .fold(1.0, f64::max);
     svg((640, 260), |root| {
-        let mut chart = ChartBuilder::on(root)
+        let (plot_area, legend_area) = root.split_horizontally(540);
+        let mut chart = ChartBuilder::on(&plot_area)
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(44)
@@ -108,18 +109,37 @@ pub fn sentiment_lines(
             .disable_x_mesh()
             .draw()
             .map_err(chart_error)?;
-        for (name, color, points) in series {
-            draw_line(&mut chart, name, color, points)?;
+        let legend: Vec<(&str, RGBColor)> = series
+            .iter()
+            .map(|(name, color, _)| (*name, *color))
+            .collect();
+        for (_, color, points) in series {
+            draw_line(&mut chart, color, points)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT_FAMILY, 16))
-            .background_style(WHITE.mix(0.8))
-            .border_style(NEUTRAL)
-            .draw()
-            .map_err(chart_error)
+        draw_legend(&legend_area, &legend)
     })
+}
+
+/// The series names beside the plot, where they cannot hide a line.
+fn draw_legend(
+    area: &DrawingArea<SVGBackend, Shift>,
+    entries: &[(&str, RGBColor)],
+) -> Result<(), ReportError> {
+    for (position, (name, color)) in entries.iter().enumerate() {
+        let y = 24 + 24 * position as i32;
+        area.draw(&PathElement::new(
+            vec![(8, y), (28, y)],
+            color.stroke_width(3),
+        ))
+        .map_err(chart_error)?;
+        area.draw(&Text::new(
+            name.to_string(),
+            (34, y - 8),
+            (FONT_FAMILY, 16).into_font().color(&BLACK),
+        ))
+        .map_err(chart_error)?;
+    }
+    Ok(())
 }
 
 /// A labelled line: (label, colour, (period position, count) points).
@@ -153,18 +173,15 @@ fn period_at(periods: &[&String], value: f64) -> String {
 type LineChart<'area, 'text> =
     ChartContext<'area, SVGBackend<'text>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// A line with a dot on every point (a single period still shows), labelled for the legend.
+/// A line with a dot on every point (a single period still shows).
 fn draw_line(
     chart: &mut LineChart,
-    name: &'static str,
     color: RGBColor,
     points: Vec<(f64, f64)>,
 ) -> Result<(), ReportError> {
     chart
         .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-        .map_err(chart_error)?
-        .label(name)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+        .map_err(chart_error)?;
     chart
         .draw_series(
             points

@@ -17,14 +17,30 @@ pub fn escape(text: &str) -> String {
         if !escaped.is_empty() {
             escaped.push(' ');
         }
-        for character in word.chars() {
-            if "\\`*_[]<>|#~".contains(character) {
+        let characters: Vec<char> = word.chars().collect();
+        for (position, &character) in characters.iter().enumerate() {
+            if needs_escape(&characters, position) {
                 escaped.push('\\');
             }
             escaped.push(character);
         }
     }
     escaped
+}
+
+/// Markup characters, except an underscore inside a word (`response_time`), which Markdown
+/// never reads as emphasis.
+fn needs_escape(characters: &[char], position: usize) -> bool {
+    let character = characters[position];
+    if character == '_' {
+        let alphanumeric = |index: Option<usize>| {
+            index
+                .and_then(|index| characters.get(index))
+                .is_some_and(|neighbour| neighbour.is_alphanumeric())
+        };
+        return !(alphanumeric(position.checked_sub(1)) && alphanumeric(Some(position + 1)));
+    }
+    "\\`*[]<>|#~".contains(character)
 }
 
 /// One team's report.
@@ -343,5 +359,6 @@ mod tests {
     fn escaping_keeps_text_on_one_line_and_markup_inert() {
         assert_eq!(escape("a | b\n<script> *x*"), r"a \| b \<script\> \*x\*");
         assert_eq!(escape("刹车  异响"), "刹车 异响");
+        assert_eq!(escape("response_time _x_"), r"response_time \_x\_");
     }
 }
