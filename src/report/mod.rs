@@ -185,6 +185,7 @@ pub fn write_reports(
     progress.advance(1);
     progress.finish();
     let files = written.files;
+    remove_stale_team_reports(&directory.join("teams"), &files);
     Ok(ReportSummary {
         period: problems.period.clone(),
         directory,
@@ -192,6 +193,25 @@ pub fn write_reports(
         teams: teams.len(),
         documents,
     })
+}
+
+/// A team that owned problems in an earlier run of the same period but owns none now must not
+/// keep a report that looks current. Only `.md` and `.html` files in `teams/` are considered;
+/// failing to remove one is logged, not fatal.
+fn remove_stale_team_reports(teams: &Path, written: &[PathBuf]) {
+    let Ok(entries) = std::fs::read_dir(teams) else {
+        return;
+    };
+    for path in entries.filter_map(|entry| entry.ok().map(|entry| entry.path())) {
+        let report = path
+            .extension()
+            .is_some_and(|extension| extension == "md" || extension == "html");
+        if report && !written.contains(&path) {
+            if let Err(error) = std::fs::remove_file(&path) {
+                tracing::warn!("cannot remove the stale report {}: {error}", path.display());
+            }
+        }
+    }
 }
 
 /// The files written so far into one directory.

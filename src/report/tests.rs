@@ -148,6 +148,24 @@ fn every_report_file_is_written_and_the_html_fetches_nothing() {
 }
 
 #[test]
+fn a_team_without_problems_in_a_rerun_loses_its_report() {
+    let (_directory, workspace) = mined_workspace();
+    let mut file = problems();
+    let teams = workspace.reports_dir(&file.period).join("teams");
+    write_reports(&workspace, &file, &NoProgress).unwrap();
+    let notes = teams.join("notes.txt");
+    std::fs::write(&notes, "kept").unwrap();
+    for problem in &mut file.problems {
+        problem.team = "after-sales".into();
+    }
+    write_reports(&workspace, &file, &NoProgress).unwrap();
+    assert!(teams.join("after-sales.html").is_file());
+    assert!(!teams.join("售后-团队.html").exists());
+    assert!(!teams.join("售后-团队.md").exists());
+    assert!(notes.is_file(), "only reports are removed");
+}
+
+#[test]
 fn team_reports_rank_by_impact_and_keep_chinese_text() {
     let (_directory, workspace) = mined_workspace();
     let summary = write_reports(&workspace, &problems(), &NoProgress).unwrap();
