@@ -215,7 +215,7 @@ pub fn labelled_bars(
         let style = (FONT_FAMILY, 17).into_font().color(&BLACK);
         for (position, (label, value)) in items.iter().enumerate() {
             let top = 4 + position as i32 * row as i32;
-            let label: String = shorten(label, 24);
+            let label: String = shorten(label, LABEL_UNITS);
             root.draw(&Text::new(label, (4, top + 5), style.clone()))
                 .map_err(chart_error)?;
             let right = label_width + (value * scale).max(1.0) as i32;
@@ -235,13 +235,33 @@ pub fn labelled_bars(
     })
 }
 
-/// At most `limit` characters, with an ellipsis when cut.
-pub fn shorten(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
+/// Label width in half-em units that fits beside the bars.
+const LABEL_UNITS: usize = 34;
+
+/// At most `limit` half-em units (a Chinese character takes two, a Latin letter about one),
+/// with an ellipsis when cut, so labels in either language fit the same space.
+fn shorten(text: &str, limit: usize) -> String {
+    let width = |character: char| if is_wide(character) { 2 } else { 1 };
+    if text.chars().map(width).sum::<usize>() <= limit {
         return text.to_string();
     }
-    let kept: String = text.chars().take(limit.saturating_sub(1)).collect();
-    format!("{kept}…")
+    let mut used = 1;
+    let mut kept = String::new();
+    for character in text.chars() {
+        used += width(character);
+        if used > limit {
+            break;
+        }
+        kept.push(character);
+    }
+    format!("{}…", kept.trim_end())
+}
+
+/// Characters drawn a full em wide: CJK ideographs, kana, hangul and full-width forms.
+fn is_wide(character: char) -> bool {
+    matches!(character as u32,
+        0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
 }
 
 /// A text sparkline, one block per value, scaled to the largest.
@@ -262,6 +282,14 @@ pub fn sparkline(values: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_are_shortened_by_width_in_either_language() {
+        assert_eq!(shorten("brake noise", 34), "brake noise");
+        assert_eq!(shorten("abcdefghij", 6), "abcde…");
+        assert_eq!(shorten("刹车异响维修保养", 8), "刹车异…");
+        assert_eq!(shorten("刹车异响", 8), "刹车异响");
+    }
 
     #[test]
     fn sparklines_scale_to_the_largest_value() {
