@@ -110,7 +110,9 @@ struct DocumentRow {
 }
 
 /// Every committed document with its enrichments, as Parquet bytes, and how many there are.
-/// A document the index has no cluster or team for takes them from the period's assignments.
+/// A document assigned in the reported period carries that period's problem and team (so the
+/// file agrees with `assignments.csv` beside it, also when an older period is regenerated);
+/// any other document keeps what the index holds.
 pub fn documents_parquet(
     index: &DocumentIndex,
     problems: &ProblemsFile,
@@ -137,7 +139,7 @@ pub fn documents_parquet(
             .map_err(tantivy::TantivyError::from)?;
         for stored in store.iter::<TantivyDocument>(segment.alive_bitset()) {
             let mut row = document_row(&stored?, index.fields());
-            fill_from_assignments(&mut row, &assigned);
+            apply_assignment(&mut row, &assigned);
             rows.push(row);
             count += 1;
             if rows.len() == ROW_GROUP_DOCUMENTS {
@@ -181,10 +183,10 @@ fn document_row(document: &TantivyDocument, fields: &Fields) -> DocumentRow {
     }
 }
 
-fn fill_from_assignments(row: &mut DocumentRow, assigned: &HashMap<&str, (&str, &str)>) {
+fn apply_assignment(row: &mut DocumentRow, assigned: &HashMap<&str, (&str, &str)>) {
     if let Some((problem, team)) = assigned.get(row.id.as_str()) {
-        row.cluster.get_or_insert_with(|| problem.to_string());
-        row.team.get_or_insert_with(|| team.to_string());
+        row.cluster = Some(problem.to_string());
+        row.team = Some(team.to_string());
     }
 }
 
