@@ -83,6 +83,7 @@ fn measure(name: &str, input: &Path, scratch: &Path) {
         &MineSettings {
             inputs: vec![input.to_path_buf()],
             index_threads: 0,
+            period: None,
         },
         &hashing,
         &NoProgress,

@@ -24,6 +24,65 @@ pub struct Config {
     /// The teams that own problems, and the rules that route problems to them.
     #[serde(rename = "team")]
     pub teams: Vec<TeamConfig>,
+    /// Which documents are clustered into recurring problems, and how.
+    pub cluster: ClusterConfig,
+    /// How problems are routed to teams.
+    pub route: RouteConfig,
+}
+
+/// The cluster stage's choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// Documents with one of these sentiments are clustered.
+    pub sentiments: Vec<String>,
+    /// Documents from one of these sources are clustered whatever their sentiment.
+    pub sources: Vec<String>,
+    /// Smallest group reported as a problem; unset: 0.5% of the documents, 5 to 100.
+    pub min_cluster_size: Option<usize>,
+    /// Seed of every random choice; the same input and seed give the same clusters.
+    pub seed: u64,
+    /// Centroid cosine similarity at which a cluster continues one of the previous run's.
+    pub match_threshold: f32,
+    /// Quantile of member-to-centroid similarity an outlier must reach to join a cluster;
+    /// 0 keeps every outlier unassigned.
+    pub reassign_quantile: f32,
+    /// A cluster holding more than this share of the clustered documents is clustered again on
+    /// its own and replaced by its parts; 0 never splits.
+    pub split_share: f64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            sentiments: vec!["negative".to_string()],
+            sources: vec!["complaint".to_string()],
+            min_cluster_size: None,
+            seed: 0,
+            match_threshold: 0.85,
+            reassign_quantile: 0.05,
+            split_share: 0.15,
+        }
+    }
+}
+
+/// The route stage's choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouteConfig {
+    /// Smallest share of a problem's documents a rule must match to claim it.
+    pub min_share: f64,
+    /// The team that receives problems no rule claims.
+    pub triage_team: String,
+}
+
+impl Default for RouteConfig {
+    fn default() -> Self {
+        RouteConfig {
+            min_share: 0.3,
+            triage_team: "triage".to_string(),
+        }
+    }
 }
 
 /// How input files are read.

@@ -16,6 +16,9 @@ use tantivy::schema::{
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use thiserror::Error;
 
+mod stored;
+pub use stored::{stored_documents, StoredDocument};
+
 /// Errors of the tantivy index.
 #[derive(Debug, Error)]
 pub enum IndexError {
@@ -34,6 +37,9 @@ pub enum IndexError {
     /// Writing to the index failed.
     #[error("index write failed: {0}")]
     Write(#[source] tantivy::TantivyError),
+    /// Reading committed documents failed.
+    #[error("index read failed: {0}")]
+    Read(#[source] tantivy::TantivyError),
 }
 
 /// The fields of the index schema.
@@ -277,6 +283,26 @@ impl IndexBatch {
             .add_document(tantivy_document)
             .map_err(IndexError::Write)?;
         Ok(())
+    }
+
+    /// Committed documents that `query` matches (the state before this batch).
+    pub fn stored_where(
+        &self,
+        query: &dyn tantivy::query::Query,
+    ) -> Result<Vec<StoredDocument>, IndexError> {
+        stored_documents(&self.searcher, &self.fields, query)
+    }
+
+    /// Replaces a committed document by the same document with a new enrichment; like every
+    /// change in the batch, visible only after the commit.
+    pub fn replace(
+        &self,
+        stored: &StoredDocument,
+        enrichment: &Enrichment,
+    ) -> Result<(), IndexError> {
+        let id = Term::from_field_text(self.fields.id, &stored.document.id);
+        self.writer.delete_term(id);
+        self.add(&stored.document, enrichment, &stored.run)
     }
 
     /// Makes every addition visible at once.

@@ -86,6 +86,18 @@ pub fn label_clusters(
     labels
 }
 
+/// The keyword terms of a text, in order: the index analyzer's terms without sub-words and
+/// boilerplate (the terms keywords and the cluster stage's keyword view are made of).
+pub fn keyword_terms(text: &str) -> Vec<String> {
+    let mut terms = Vec::new();
+    for_each_term(text, |term| {
+        if !term.sub_word && !is_boilerplate(term.text) {
+            terms.push(term.text.to_string());
+        }
+    });
+    terms
+}
+
 /// Term counts per cluster, and the most frequent surface form of every term.
 struct TermCounts {
     per_cluster: BTreeMap<u32, HashMap<String, f64>>,

@@ -11,6 +11,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod document;
 pub mod encode;

@@ -5,14 +5,20 @@
 //! work, because documents already committed are recognised as duplicates.
 
 use crate::classify::ClassifyReport;
+use crate::cluster::history::{history_path, ClusterHistory};
+use crate::cluster::period::{period_of, period_of_run};
+use crate::config::ClusterConfig;
 use crate::config::ModelConfig;
 use crate::document::Document;
+use crate::document::Enrichment;
 use crate::encode::EncodeReport;
-use crate::index::{DocumentIndex, IndexBatch};
+use crate::index::{DocumentIndex, Fields, IndexBatch, StoredDocument};
 use crate::ingest::{IngestSettings, InputFile, Reject, Row};
 use crate::model::bert::BertSettings;
+use crate::model::Embeddings;
 use crate::model::{open_encoder, Encoder, ModelError};
 use crate::normalise::normalise;
+use crate::problem::ProblemsFile;
 use crate::progress::Progress;
 use crate::workspace::{write_atomically, Workspace, WorkspaceError};
 use crate::Result;
@@ -22,17 +28,21 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod cluster_eval;
 mod documents;
 mod embed;
 mod enrich;
 mod labelled;
+mod problems;
 
+pub use cluster_eval::{evaluate_clustering, ClusterEvalReport};
 pub use documents::{read_documents, ReadDocuments};
 pub use embed::{embed, embed_documents, EmbedOutput, EmbedSettings};
 pub use labelled::{
     check_labels, evaluate_sentiment, read_labelled, train_on, EvalReport, Labelled,
     LabelledSettings, Split,
 };
+pub use problems::{find_problems, is_candidate, Candidate, FoundProblems, ProblemContext};
 
 /// Rows normalised together in parallel.
 const CHUNK_ROWS: usize = 4096;
@@ -47,6 +57,9 @@ pub struct MineSettings {
     pub inputs: Vec<PathBuf>,
     /// tantivy indexing threads (0 = automatic).
     pub index_threads: usize,
+    /// The period (`YYYY-MM`) the run's problems are reported for; `None`: the month of the
+    /// latest dated new document, else the latest period clustered, else the current month.
+    pub period: Option<String>,
 }
 
 /// Counts for one input file: read = accepted + duplicate + rejected.
@@ -83,8 +96,29 @@ pub struct MineReport {
     pub encode: EncodeReport,
     /// Label counts of the new documents.
     pub classify: ClassifyReport,
+    /// What the problem stages found, when they ran (nothing new and nothing to redo: `None`).
+    pub problems: Option<ProblemsSummary>,
     /// Seconds per stage.
     pub seconds: BTreeMap<String, f64>,
+}
+
+/// The recurring problems of a run, in brief.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemsSummary {
+    /// The period clustered.
+    pub period: String,
+    /// Documents considered (negative or complaint).
+    pub candidates: u64,
+    /// Problems found (not counting gone ones).
+    pub problems: usize,
+    /// Share of candidates in no problem.
+    pub unassigned_share: f64,
+    /// Problems per status.
+    pub statuses: BTreeMap<String, usize>,
+    /// Problems per team.
+    pub teams: BTreeMap<String, usize>,
+    /// Where `problems.json` was written.
+    pub file: PathBuf,
 }
 
 impl MineReport {
@@ -192,10 +226,49 @@ pub fn mine_with(
         "ingest+normalise".to_string(),
         started.elapsed().as_secs_f64(),
     );
-    let fresh = std::mem::take(&mut state.fresh);
-    let enriched = enrich::enrich(workspace, &fresh, open, progress)?;
+    let mut fresh = std::mem::take(&mut state.fresh);
+    let history_file = history_path(workspace.root());
+    let mut history = ClusterHistory::load(&history_file)?;
+    let period = settings
+        .period
+        .clone()
+        .unwrap_or_else(|| default_period(&fresh, &history, &run));
+    let after_run = index.document_count() + fresh.len() as u64;
+    let archive = if history.is_current(&period, after_run) {
+        Vec::new()
+    } else {
+        batch.stored_where(&candidate_query(index.fields(), &workspace.config.cluster))?
+    };
+    let archive_documents: Vec<Document> = archive
+        .iter()
+        .map(|stored| stored.document.clone())
+        .collect();
+    let mut enriched = enrich::enrich(workspace, &fresh, &archive_documents, open, progress)?;
     seconds.insert("encode".to_string(), enriched.encode.seconds);
     seconds.insert("classify".to_string(), enriched.classify_seconds);
+    let clustering = Instant::now();
+    let found = match &enriched.embeddings {
+        Some(embeddings) => Some(place_problems(
+            &mut fresh,
+            &mut enriched.enrichments,
+            &archive,
+            embeddings,
+            &batch,
+            workspace,
+            &history,
+            &ProblemContext {
+                period: period.clone(),
+                run: run.clone(),
+                model: enriched.model_id.clone(),
+            },
+            progress,
+        )?),
+        None => None,
+    };
+    seconds.insert(
+        "cluster+label+route".to_string(),
+        clustering.elapsed().as_secs_f64(),
+    );
     let indexing = Instant::now();
     progress.start("index", Some(fresh.len() as u64));
     for (document, enrichment) in fresh.iter().zip(&enriched.enrichments) {
@@ -207,6 +280,10 @@ pub fn mine_with(
     batch.commit()?;
     progress.finish();
     seconds.insert("index".to_string(), indexing.elapsed().as_secs_f64());
+    let problems = match found {
+        Some(found) => Some(record_problems(workspace, &index, &mut history, found)?),
+        None => None,
+    };
     let rejects_file = rejects.persist(&workspace.rejects_dir(), &run)?;
     seconds.insert("total".to_string(), started.elapsed().as_secs_f64());
     let report = MineReport {
@@ -217,11 +294,151 @@ pub fn mine_with(
         rejects_file,
         encode: enriched.encode,
         classify: enriched.classify,
+        problems,
         seconds,
     };
     let summary = serde_json::to_vec_pretty(&report).expect("report serialises");
     write_atomically(&workspace.runs_dir().join(format!("{run}.json")), &summary)?;
     Ok(report)
+}
+
+/// The default period of a run: the month of the latest dated new document, else the latest
+/// period clustered, else the month of the run.
+fn default_period(fresh: &[Document], history: &ClusterHistory, run: &str) -> String {
+    fresh
+        .iter()
+        .filter_map(|document| document.metadata.date)
+        .max()
+        .map(period_of)
+        .or_else(|| history.latest_period().map(str::to_string))
+        .or_else(|| period_of_run(run))
+        .unwrap_or_else(|| "undated".to_string())
+}
+
+/// Committed documents the cluster stage considers: a configured sentiment or source.
+fn candidate_query(fields: &Fields, config: &ClusterConfig) -> tantivy::query::BooleanQuery {
+    use tantivy::query::{Occur, Query, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+    let terms = config
+        .sentiments
+        .iter()
+        .map(|value| (fields.sentiment, value))
+        .chain(config.sources.iter().map(|value| (fields.source, value)));
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .map(|(field, value)| {
+            let term = tantivy::Term::from_field_text(field, value);
+            let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+            (Occur::Should, query)
+        })
+        .collect();
+    tantivy::query::BooleanQuery::new(clauses)
+}
+
+/// Runs the problem stages over the archive's candidates and this run's, sets the new
+/// documents' cluster and team, and queues the archive documents whose placement changed for
+/// replacement in the batch.
+#[allow(clippy::too_many_arguments)]
+fn place_problems(
+    fresh: &mut [Document],
+    enrichments: &mut [Enrichment],
+    archive: &[StoredDocument],
+    embeddings: &Embeddings,
+    batch: &IndexBatch,
+    workspace: &Workspace,
+    history: &ClusterHistory,
+    context: &ProblemContext,
+    progress: &dyn Progress,
+) -> Result<FoundProblems> {
+    let config = &workspace.config;
+    let fresh_rows: Vec<usize> = (0..fresh.len())
+        .filter(|&row| is_candidate(&fresh[row], &enrichments[row], &config.cluster))
+        .collect();
+    let mut candidates: Vec<Candidate<'_>> = archive
+        .iter()
+        .enumerate()
+        .map(|(position, stored)| Candidate {
+            document: &stored.document,
+            enrichment: &stored.enrichment,
+            run: &stored.run,
+            embedding: embeddings.row(fresh.len() + position),
+        })
+        .collect();
+    candidates.extend(fresh_rows.iter().map(|&row| Candidate {
+        document: &fresh[row],
+        enrichment: &enrichments[row],
+        run: &context.run,
+        embedding: embeddings.row(row),
+    }));
+    let found = find_problems(&candidates, config, history, context, progress);
+    drop(candidates);
+    let (archive_placements, fresh_placements) = found.placements.split_at(archive.len());
+    for (stored, placement) in archive.iter().zip(archive_placements) {
+        let enrichment = placed(&stored.enrichment, placement);
+        if enrichment != stored.enrichment {
+            batch.replace(stored, &enrichment)?;
+        }
+    }
+    for (&row, placement) in fresh_rows.iter().zip(fresh_placements) {
+        enrichments[row] = placed(&enrichments[row], placement);
+    }
+    Ok(found)
+}
+
+fn placed(enrichment: &Enrichment, placement: &Option<(String, String)>) -> Enrichment {
+    Enrichment {
+        cluster: placement.as_ref().map(|(problem, _)| problem.clone()),
+        team: placement.as_ref().map(|(_, team)| team.clone()),
+        ..enrichment.clone()
+    }
+}
+
+/// Writes the period's `problems.json` and records the period in the cluster history, after
+/// the index commit that made the placements visible.
+fn record_problems(
+    workspace: &Workspace,
+    index: &DocumentIndex,
+    history: &mut ClusterHistory,
+    found: FoundProblems,
+) -> Result<ProblemsSummary> {
+    let FoundProblems {
+        file,
+        mut entry,
+        next_id,
+        placements: _,
+    } = found;
+    let directory = workspace.reports_dir(&file.period);
+    for (name, contents) in crate::problem::assignment_files(&file) {
+        write_atomically(&directory.join(name), &contents)?;
+    }
+    let path = directory.join("problems.json");
+    let bytes = serde_json::to_vec_pretty(&file).expect("problems serialise");
+    write_atomically(&path, &bytes)?;
+    entry.index_documents = index.document_count();
+    history.record(entry, next_id);
+    history.save(&history_path(workspace.root()))?;
+    Ok(summarise(&file, path))
+}
+
+fn summarise(file: &ProblemsFile, path: PathBuf) -> ProblemsSummary {
+    let mut statuses = BTreeMap::new();
+    let mut teams = BTreeMap::new();
+    for problem in &file.problems {
+        *statuses
+            .entry(problem.status.name().to_string())
+            .or_default() += 1;
+        if problem.status != crate::problem::ProblemStatus::Gone {
+            *teams.entry(problem.team.clone()).or_default() += 1;
+        }
+    }
+    ProblemsSummary {
+        period: file.period.clone(),
+        candidates: file.candidates,
+        problems: file.problems.len() - statuses.get("gone").copied().unwrap_or(0),
+        unassigned_share: file.unassigned_share,
+        statuses,
+        teams,
+        file: path,
+    }
 }
 
 /// Deduplication state of one run.

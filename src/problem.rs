@@ -116,3 +116,74 @@ pub struct ProblemsFile {
     /// One row per clustered document.
     pub assignments: Vec<Assignment>,
 }
+
+/// One row of `assignments.csv` / `assignments.json`: a problem, its owner and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentRow {
+    /// Problem id.
+    pub problem: String,
+    /// `new`, `growing`, `stable`, `shrinking` or `gone`.
+    pub status: String,
+    /// Spiking this period.
+    pub spike: bool,
+    /// Short title.
+    pub title: String,
+    /// Keywords, `; `-separated.
+    pub keywords: String,
+    /// Documents.
+    pub size: u64,
+    /// Documents per period, `YYYY-MM:count` separated by spaces.
+    pub trend: String,
+    /// Impact score.
+    pub impact: f64,
+    /// Owning team.
+    pub team: String,
+    /// Rule kind that routed it.
+    pub rule: String,
+    /// Why.
+    pub reason: String,
+    /// Ids of the representative documents, `; `-separated.
+    pub representatives: String,
+}
+
+impl From<&Problem> for AssignmentRow {
+    fn from(problem: &Problem) -> Self {
+        let trend: Vec<String> = problem
+            .counts
+            .iter()
+            .map(|(period, count)| format!("{period}:{count}"))
+            .collect();
+        let representatives: Vec<&str> = problem
+            .quotes
+            .iter()
+            .map(|quote| quote.id.as_str())
+            .collect();
+        AssignmentRow {
+            problem: problem.id.clone(),
+            status: problem.status.name().to_string(),
+            spike: problem.spike,
+            title: problem.title.clone(),
+            keywords: problem.keywords.join("; "),
+            size: problem.size,
+            trend: trend.join(" "),
+            impact: (problem.impact * 1000.0).round() / 1000.0,
+            team: problem.team.clone(),
+            rule: problem.route_rule.clone(),
+            reason: problem.route_reason.clone(),
+            representatives: representatives.join("; "),
+        }
+    }
+}
+
+/// `assignments.csv` and `assignments.json` of a period: one row per problem, highest impact
+/// first, as (file name, contents).
+pub fn assignment_files(file: &ProblemsFile) -> [(&'static str, Vec<u8>); 2] {
+    let rows: Vec<AssignmentRow> = file.problems.iter().map(AssignmentRow::from).collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in &rows {
+        writer.serialize(row).expect("rows serialise to memory");
+    }
+    let csv = writer.into_inner().expect("memory writer flushes");
+    let json = serde_json::to_vec_pretty(&rows).expect("rows serialise");
+    [("assignments.csv", csv), ("assignments.json", json)]
+}

@@ -26,6 +26,16 @@ pub struct RouteSettings {
     pub triage_team: String,
 }
 
+impl RouteSettings {
+    /// The settings of a workspace's `[route]` section.
+    pub fn from_config(config: &crate::config::RouteConfig) -> Self {
+        RouteSettings {
+            min_share: config.min_share,
+            triage_team: config.triage_team.clone(),
+        }
+    }
+}
+
 impl Default for RouteSettings {
     fn default() -> Self {
         RouteSettings {
@@ -167,6 +177,24 @@ impl Router {
     }
 }
 
+/// True when `keyword` occurs in `text`; a keyword that starts with a Latin letter or digit must
+/// start a word (so `app` matches "app crashed" and "application" but not "happy"), Chinese
+/// keywords match anywhere.
+fn contains_keyword(text: &str, keyword: &str) -> bool {
+    let Some(first) = keyword.chars().next() else {
+        return false;
+    };
+    if !first.is_ascii_alphanumeric() {
+        return text.contains(keyword);
+    }
+    text.match_indices(keyword).any(|(start, _)| {
+        text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|before| !before.is_alphanumeric())
+    })
+}
+
 impl PreparedTeam {
     fn matches(&self, level: &str, document: &RouteDocument<'_>, analysed: &str) -> bool {
         let any = |values: &[String], value: Option<&str>| {
@@ -180,7 +208,7 @@ impl PreparedTeam {
             "keyword" => self
                 .keywords
                 .iter()
-                .any(|keyword| !keyword.is_empty() && analysed.contains(keyword.as_str())),
+                .any(|keyword| contains_keyword(analysed, keyword)),
             "topic" => any(&self.topics, document.topic),
             "source" => any(&self.config.sources, document.source),
             "channel" => any(&self.config.channels, document.channel),
@@ -246,6 +274,32 @@ mod tests {
         );
         assert!((route.share - 2.0 / 3.0).abs() < 1e-9);
         assert!(route.reason.contains("67%"), "{}", route.reason);
+    }
+
+    #[test]
+    fn latin_keywords_start_a_word() {
+        assert!(contains_keyword("the app crashed", "app"));
+        assert!(contains_keyword("application form", "app"));
+        assert!(!contains_keyword("not happy", "app"));
+        assert!(contains_keyword("刹车异响", "异响"));
+    }
+
+    #[test]
+    fn car_dealer_example_routes_to_its_teams() {
+        let text = include_str!("../corpora/examples/car-dealer.toml");
+        let config = crate::config::Config::parse(text).unwrap();
+        let router = Router::new(&config.teams, &config.topics, RouteSettings::default());
+        let cases = [
+            ("brakes squeal after the repair", "after-sales-service"),
+            ("销售顾问不让试驾", "sales"),
+            ("the loan paperwork took weeks", "finance-and-insurance"),
+            ("配件缺货，等了一个月", "parts-and-logistics"),
+            ("the mobile app will not book a slot", "digital-channels"),
+        ];
+        for (text, expected) in cases {
+            let route = router.route(&[document(text, "other")]);
+            assert_eq!(route.team, expected, "{text}: {}", route.reason);
+        }
     }
 
     #[test]

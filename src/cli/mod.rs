@@ -137,6 +137,17 @@ pub struct MineArgs {
     /// when other work shares the machine: libtorch threads spin while waiting for a core.
     #[arg(long, env = "VOCMINE_THREADS")]
     pub threads: Option<usize>,
+    /// The period (YYYY-MM) this run's recurring problems are reported for. Default: the month
+    /// of the latest dated new document.
+    #[arg(long, value_parser = parse_period)]
+    pub period: Option<String>,
+}
+
+fn parse_period(text: &str) -> std::result::Result<String, String> {
+    crate::cluster::period::first_day(text)
+        .filter(|_| text.len() == 7)
+        .map(|_| text.to_string())
+        .ok_or_else(|| format!("`{text}` is not a period; write it as YYYY-MM, e.g. 2026-10"))
 }
 
 /// Output formats of `vocmine search`.
@@ -260,6 +271,7 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
         inputs,
         index_threads,
         threads,
+        period,
     } = arguments;
     let mut workspace = Workspace::open(&workspace)?;
     if let Some(threads) = threads {
@@ -268,6 +280,7 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
     let settings = MineSettings {
         inputs,
         index_threads,
+        period,
     };
     let bars = progress::Bars::new(global.quiet);
     let report = pipeline::mine(&workspace, &settings, &bars)?;

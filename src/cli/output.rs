@@ -38,13 +38,16 @@ pub fn print_mine_report(report: &MineReport) {
     let encode = &report.encode;
     if encode.texts > 0 {
         println!(
-            "encoded {} new texts ({} from the embedding cache), {} cut at the token limit",
+            "encoded {} texts ({} more from the embedding cache), {} cut at the token limit",
             encode.encoded, encode.cached, encode.truncated
         );
     }
     print_counts("sentiment of new documents", &report.classify.sentiment);
     print_counts("topics of new documents", &report.classify.topic);
     println!("documents in the index: {}", report.index_documents);
+    if let Some(problems) = &report.problems {
+        print_problems(problems);
+    }
     if let Some(path) = &report.rejects_file {
         println!(
             "rejected rows (file, line, reason, raw): {}",
@@ -54,6 +57,25 @@ pub fn print_mine_report(report: &MineReport) {
     if let Some(seconds) = report.seconds.get("total") {
         println!("took {seconds:.1} s");
     }
+}
+
+fn print_problems(problems: &crate::pipeline::ProblemsSummary) {
+    println!(
+        "recurring problems {}: {} among {} negative or complaint documents ({:.1}% in none)",
+        problems.period,
+        problems.problems,
+        problems.candidates,
+        problems.unassigned_share * 100.0
+    );
+    let as_u64 = |counts: &std::collections::BTreeMap<String, usize>| {
+        counts
+            .iter()
+            .map(|(key, &count)| (key.clone(), count as u64))
+            .collect()
+    };
+    print_counts("problems by status", &as_u64(&problems.statuses));
+    print_counts("problems by team", &as_u64(&problems.teams));
+    println!("problems file: {}", problems.file.display());
 }
 
 /// One line of label counts, largest first.

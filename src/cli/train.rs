@@ -112,7 +112,8 @@ pub struct EvalArgs {
     /// The labelled data.
     #[command(flatten)]
     pub data: LabelArgs,
-    /// Only `sentiment` is scored from files for now.
+    /// What to score: the sentiment heads, or the problem stages (cluster + label + route, with
+    /// the default configuration or `--config`'s) against the labels of every row.
     #[arg(long, value_enum, default_value_t = TaskArg::Sentiment)]
     pub task: TaskArg,
     /// Which rows to score.
@@ -127,6 +128,9 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = EvalFormat::Table)]
     pub format: EvalFormat,
+    /// A vocmine.toml whose [cluster], [[topic]] and [[team]] settings `--task cluster` uses.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// Tasks `eval` scores.
@@ -134,6 +138,9 @@ pub struct EvalArgs {
 pub enum TaskArg {
     /// Sentiment heads.
     Sentiment,
+    /// Recurring-problem clusters: NMI, ARI and unassigned share over every row (`--split` is
+    /// ignored).
+    Cluster,
 }
 
 fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
@@ -242,17 +249,57 @@ fn recorded_command() -> String {
     format!("vocmine {}", arguments.join(" "))
 }
 
+fn eval_cluster(
+    settings: &LabelledSettings,
+    config: Option<&Path>,
+    format: EvalFormat,
+    global: &GlobalArgs,
+) -> Result<()> {
+    let config = match config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Config::parse(&text).with_context(|| format!("{} is not valid", path.display()))?
+        }
+        None => Config::parse(crate::config::DEFAULT_CONFIG).expect("the default config parses"),
+    };
+    let bars = Bars::new(global.quiet);
+    let labelled = pipeline::read_labelled(settings, Split::All, &bars)?;
+    let report = pipeline::evaluate_clustering(&labelled, &config, &bars);
+    drop(bars);
+    match format {
+        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        EvalFormat::Table => println!(
+            "cluster on all {} rows ({} labels): {} problems, {:.1}% unassigned, NMI {:.3} \
+             (assigned rows {:.3}), ARI {:.3}; cluster + label + route took {:.2} s",
+            report.rows,
+            report.labels,
+            report.clusters,
+            report.unassigned_share * 100.0,
+            report.nmi,
+            report.nmi_assigned,
+            report.ari,
+            report.seconds
+        ),
+    }
+    Ok(())
+}
+
 /// Runs `vocmine eval`.
 pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
     let EvalArgs {
         data,
-        task: TaskArg::Sentiment,
+        task,
         split,
         head_en,
         head_zh,
         format,
+        config,
     } = arguments;
     let settings = labelled_settings(data)?;
+    if task == TaskArg::Cluster {
+        return eval_cluster(&settings, config.as_deref(), format, global);
+    }
     let load = |path: &Option<PathBuf>, language| -> Result<Head> {
         Ok(match path {
             Some(path) => Head::load(path).map_err(ClassifyError::Head)?,

@@ -99,6 +99,12 @@ impl Embeddings {
         &self.values
     }
 
+    /// A copy of the first `count` rows.
+    pub fn first_rows(&self, count: usize) -> Embeddings {
+        let end = (count * self.dimension).min(self.values.len());
+        Embeddings::new(self.dimension, self.values[..end].to_vec(), self.truncated)
+    }
+
     /// The whole matrix, row-major, without copying.
     pub fn into_values(self) -> Vec<f32> {
         self.values

@@ -80,11 +80,21 @@ pub fn embed_documents(
     cache_root: &Path,
     progress: &dyn Progress,
 ) -> Result<(Embeddings, EncodeReport)> {
-    let directory = cache_directory(cache_root, encoder);
-    let mut cache = EmbeddingCache::open(&directory, encoder.dimension())?;
     let texts: Vec<&str> = documents
         .iter()
         .map(|document| document.text.as_str())
         .collect();
-    Ok(encode_texts(encoder, &mut cache, &texts, progress)?)
+    embed_texts(&texts, encoder, cache_root, progress)
+}
+
+/// Embeds `texts` through the cache under `cache_root`.
+pub fn embed_texts(
+    texts: &[&str],
+    encoder: &mut dyn Encoder,
+    cache_root: &Path,
+    progress: &dyn Progress,
+) -> Result<(Embeddings, EncodeReport)> {
+    let directory = cache_directory(cache_root, encoder);
+    let mut cache = EmbeddingCache::open(&directory, encoder.dimension())?;
+    Ok(encode_texts(encoder, &mut cache, texts, progress)?)
 }

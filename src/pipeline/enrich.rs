@@ -1,24 +1,31 @@
-//! The model stages of a `mine` run over its new documents: encode (through the workspace's
-//! embedding cache) and classify. The encoder is opened only when there is something new, so a
-//! re-run that finds nothing new never loads a model.
+//! The model stages of a `mine` run: encode (through the workspace's embedding cache) the new
+//! documents and the archive documents the cluster stage needs, and classify the new ones. The
+//! encoder is opened only when there is something to embed, so a re-run that finds nothing new
+//! never loads a model; archive documents come from the cache.
 
 use std::time::Instant;
 
-use super::embed::embed_documents;
+use super::embed::embed_texts;
 use super::OpenEncoder;
 use crate::classify::sentiment::SentimentModel;
 use crate::classify::{topic, Classifier, ClassifyReport, TopicPrototypes};
 use crate::document::{Document, Enrichment};
 use crate::encode::EncodeReport;
+use crate::model::Embeddings;
 use crate::progress::Progress;
 use crate::workspace::Workspace;
 use crate::Result;
 
-/// Enrichments of the new documents, with what each stage did.
+/// Enrichments of the new documents, the embeddings of every document asked for, and what each
+/// stage did.
 #[derive(Debug, Default)]
 pub struct Enriched {
-    /// One per document, same order.
+    /// One per new document, same order.
     pub enrichments: Vec<Enrichment>,
+    /// The new documents' rows, then the archive documents' rows; `None` when nothing was asked.
+    pub embeddings: Option<Embeddings>,
+    /// The encoder's model id.
+    pub model_id: String,
     /// Encode stage counts and time.
     pub encode: EncodeReport,
     /// Label counts.
@@ -27,38 +34,51 @@ pub struct Enriched {
     pub classify_seconds: f64,
 }
 
-/// Encodes and classifies `documents` with the workspace's models.
+/// Embeds `fresh` and `archive` and classifies `fresh` with the workspace's models.
 pub fn enrich(
     workspace: &Workspace,
-    documents: &[Document],
+    fresh: &[Document],
+    archive: &[Document],
     open: OpenEncoder<'_>,
     progress: &dyn Progress,
 ) -> Result<Enriched> {
-    if documents.is_empty() {
+    if fresh.is_empty() && archive.is_empty() {
         return Ok(Enriched::default());
     }
     let model = &workspace.config.model;
     progress.start(&format!("load the {} encoder", model.encoder), None);
     let mut encoder = open(model)?;
     progress.finish();
-    let (embeddings, encode) = embed_documents(
-        documents,
+    let texts: Vec<&str> = fresh
+        .iter()
+        .chain(archive)
+        .map(|document| document.text.as_str())
+        .collect();
+    let (embeddings, encode) = embed_texts(
+        &texts,
         encoder.as_mut(),
         &workspace.embedding_cache_dir(),
         progress,
     )?;
     let started = Instant::now();
-    let threshold = topic::default_threshold(model.encoder);
-    let prototypes = TopicPrototypes::build(&workspace.config.topics, encoder.as_mut(), threshold)?;
-    let languages: Vec<_> = documents.iter().map(|document| document.language).collect();
-    let classifier = Classifier::new(
-        prototypes,
-        SentimentModel::shipped(),
-        embeddings.dimension(),
-    )?;
-    let (enrichments, classify) = classifier.classify(&embeddings, &languages);
+    let (enrichments, classify) = if fresh.is_empty() {
+        (Vec::new(), ClassifyReport::default())
+    } else {
+        let threshold = topic::default_threshold(model.encoder);
+        let prototypes =
+            TopicPrototypes::build(&workspace.config.topics, encoder.as_mut(), threshold)?;
+        let languages: Vec<_> = fresh.iter().map(|document| document.language).collect();
+        let classifier = Classifier::new(
+            prototypes,
+            SentimentModel::shipped(),
+            embeddings.dimension(),
+        )?;
+        classifier.classify(&embeddings.first_rows(fresh.len()), &languages)
+    };
     Ok(Enriched {
         enrichments,
+        model_id: encoder.model_id(),
+        embeddings: Some(embeddings),
         encode,
         classify,
         classify_seconds: started.elapsed().as_secs_f64(),

@@ -98,6 +98,7 @@ fn mined_workspace() -> (tempfile::TempDir, Workspace) {
     let settings = MineSettings {
         inputs: vec![input],
         index_threads: 1,
+        period: None,
     };
     mine_with(&workspace, &settings, &hashing, &NoProgress).unwrap();
     (directory, workspace)
@@ -250,6 +251,8 @@ fn documents_parquet_holds_every_document_with_its_enrichments() {
 #[test]
 fn loading_problems_names_the_missing_file_and_finds_the_latest_period() {
     let (_directory, workspace) = mined_workspace();
+    // mine writes the period's problems; start from a workspace that has none.
+    let _ = std::fs::remove_dir_all(workspace.root().join("reports"));
     let message = load_problems(&workspace, None).unwrap_err().to_string();
     assert!(message.contains("vocmine mine"), "{message}");
     let message = load_problems(&workspace, Some("2026-01"))

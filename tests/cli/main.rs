@@ -1,6 +1,7 @@
 //! End-to-end tests of the `vocmine` binary.
 
 mod ingest;
+mod problems;
 mod properties;
 mod report;
 mod search;

@@ -45,6 +45,7 @@ impl Fixture {
         let settings = MineSettings {
             inputs: vec![input],
             index_threads: 1,
+            period: None,
         };
         mine_with(&workspace, &settings, &hashing, &NoProgress).expect("mine");
         let problems = serde_json::to_vec_pretty(&problems()).expect("problems serialise");
