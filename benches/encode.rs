@@ -125,4 +125,3 @@ fn matmul_peak(threads: usize) -> (f64, f64) {
     };
     (rate(Kind::Float), rate(Kind::BFloat16))
 }
-

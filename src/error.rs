@@ -29,4 +29,7 @@ pub enum Error {
     /// A search request was invalid or failed.
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
+    /// Writing the reports of a period failed, or there is nothing to report yet.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }

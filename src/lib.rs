@@ -24,6 +24,7 @@ pub mod normalise;
 pub mod pipeline;
 pub mod problem;
 pub mod progress;
+pub mod report;
 pub mod route;
 pub mod search;
 pub mod tokenise;

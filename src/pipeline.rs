@@ -280,10 +280,11 @@ pub fn mine_with(
     batch.commit()?;
     progress.finish();
     seconds.insert("index".to_string(), indexing.elapsed().as_secs_f64());
-    let problems = match found {
+    let recorded = match found {
         Some(found) => Some(record_problems(workspace, &index, &mut history, found)?),
         None => None,
     };
+    let problems = recorded.as_ref().map(|(summary, _)| summary.clone());
     let rejects_file = rejects.persist(&workspace.rejects_dir(), &run)?;
     seconds.insert("total".to_string(), started.elapsed().as_secs_f64());
     let report = MineReport {
@@ -299,6 +300,10 @@ pub fn mine_with(
     };
     let summary = serde_json::to_vec_pretty(&report).expect("report serialises");
     write_atomically(&workspace.runs_dir().join(format!("{run}.json")), &summary)?;
+    // Reports read the run log just written (data coverage), so they come last.
+    if let Some((_, file)) = &recorded {
+        crate::report::write_reports(workspace, file, progress)?;
+    }
     Ok(report)
 }
 
@@ -399,24 +404,20 @@ fn record_problems(
     index: &DocumentIndex,
     history: &mut ClusterHistory,
     found: FoundProblems,
-) -> Result<ProblemsSummary> {
+) -> Result<(ProblemsSummary, ProblemsFile)> {
     let FoundProblems {
         file,
         mut entry,
         next_id,
         placements: _,
     } = found;
-    let directory = workspace.reports_dir(&file.period);
-    for (name, contents) in crate::problem::assignment_files(&file) {
-        write_atomically(&directory.join(name), &contents)?;
-    }
-    let path = directory.join("problems.json");
+    let path = workspace.reports_dir(&file.period).join("problems.json");
     let bytes = serde_json::to_vec_pretty(&file).expect("problems serialise");
     write_atomically(&path, &bytes)?;
     entry.index_documents = index.document_count();
     history.record(entry, next_id);
     history.save(&history_path(workspace.root()))?;
-    Ok(summarise(&file, path))
+    Ok((summarise(&file, path), file))
 }
 
 fn summarise(file: &ProblemsFile, path: PathBuf) -> ProblemsSummary {

@@ -5,6 +5,7 @@
 mod embed;
 mod output;
 mod progress;
+mod report;
 mod train;
 
 use crate::pipeline::{self, MineSettings};
@@ -94,6 +95,19 @@ pub enum Command {
     /// Example:
     ///   vocmine eval --task sentiment --labels tweets.csv --text-column text --label-column sentiment --format json
     Eval(Box<train::EvalArgs>),
+    /// Write a period's reports again from its problems.json, without running any model.
+    ///
+    /// Writes into WORKSPACE/reports/<period>/: teams/<team>.md and .html (each team's
+    /// problems ranked by impact, with trend, keywords, quotes and why it was routed there),
+    /// summary.md and summary.html (the costliest problems, sentiment over time, topics, new and
+    /// spiking problems, each team's load, data coverage), assignments.csv and .json, and
+    /// documents.parquet (every document with its enrichments). The HTML is self-contained:
+    /// no scripts, fonts or images from any network.
+    // clap reflows doc-comment paragraphs, so the example lines go in after_help.
+    #[command(
+        after_help = "Examples:\n  vocmine report ./acme-feedback\n  vocmine report ./acme-feedback --period 2026-09"
+    )]
+    Report(report::ReportArgs),
 }
 
 /// Arguments of `vocmine init`.
@@ -229,6 +243,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Embed(arguments) => embed::run(arguments, &global),
         Command::Train(task) => train::train(task, &global),
         Command::Eval(arguments) => train::eval(*arguments, &global),
+        Command::Report(arguments) => report::run(arguments, &global),
     }
 }
 

@@ -76,6 +76,10 @@ fn print_problems(problems: &crate::pipeline::ProblemsSummary) {
     print_counts("problems by status", &as_u64(&problems.statuses));
     print_counts("problems by team", &as_u64(&problems.teams));
     println!("problems file: {}", problems.file.display());
+    println!(
+        "reports: {} and teams/<team>.html",
+        problems.file.with_file_name("summary.html").display()
+    );
 }
 
 /// One line of label counts, largest first.

@@ -3,6 +3,7 @@
 mod ingest;
 mod problems;
 mod properties;
+mod report;
 mod search;
 mod transaction;
 mod util;

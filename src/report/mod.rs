@@ -1,0 +1,229 @@
+//! The report stage: one period's [`ProblemsFile`] and the workspace's index in, the files people
+//! read out. Every owning team gets a report of its problems ranked by impact (`teams/<team>.md`
+//! and `.html`), executives get a one-page summary (`summary.md`, `summary.html`), and analysts
+//! get the assignments (`assignments.csv`, `assignments.json`) and the enriched documents
+//! (`documents.parquet`) for their own tools. All of it goes to `reports/<period>/`, each file
+//! written atomically, and all of it can be regenerated from `problems.json` without any model.
+//!
+//! The HTML is self-contained (inline CSS and SVG, no scripts, no fonts or anything else fetched
+//! from a network), so a report can be mailed or opened from a share as it is.
+
+mod chart;
+mod export;
+mod html;
+mod markdown;
+mod overview;
+mod view;
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::index::{DocumentIndex, IndexError};
+use crate::problem::ProblemsFile;
+use crate::progress::Progress;
+use crate::workspace::{write_atomically, Workspace, WorkspaceError};
+
+pub use overview::{Coverage, Overview, SentimentCounts};
+
+/// File name of a period's problems inside `reports/<period>/`.
+pub const PROBLEMS_FILE: &str = "problems.json";
+
+/// Where `vocmine serve` shows a problem and its documents; report links use this path so they
+/// work when the page serves the reports, without naming any host.
+pub const PROBLEM_LINK_PREFIX: &str = "/problem/";
+
+/// Errors of the report stage.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// The period has no problems file.
+    #[error("no problems file at {}; run `vocmine mine` on the workspace first", .0.display())]
+    MissingProblems(PathBuf),
+    /// No period has a problems file yet.
+    #[error("no reports in {} yet (no <period>/{PROBLEMS_FILE}); run `vocmine mine` on the workspace first", .0.display())]
+    NoPeriods(PathBuf),
+    /// A period that is not a plain directory name (`YYYY-MM`).
+    #[error("'{0}' is not a period; periods look like 2026-09")]
+    InvalidPeriod(String),
+    /// The problems file does not parse.
+    #[error("cannot read the problems file {}: {source}", path.display())]
+    InvalidProblems {
+        /// The file.
+        path: PathBuf,
+        /// What the JSON parser found.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Reading the workspace or writing a report file failed.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The index cannot be opened.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// Counting or reading documents in the index failed.
+    #[error("cannot read the index for the report: {0}")]
+    Engine(#[from] tantivy::TantivyError),
+    /// Drawing a chart failed.
+    #[error("cannot draw a chart: {0}")]
+    Chart(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Writing the Parquet export failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Parquet {
+        /// The file being written.
+        path: PathBuf,
+        /// The Parquet writer's error.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+}
+
+/// What [`write_reports`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSummary {
+    /// The period reported.
+    pub period: String,
+    /// The directory the files went to.
+    pub directory: PathBuf,
+    /// Every file written, in the order written.
+    pub files: Vec<PathBuf>,
+    /// Teams that got a report.
+    pub teams: usize,
+    /// Documents in `documents.parquet`.
+    pub documents: u64,
+}
+
+/// Reads the problems of `period`, or of the latest period that has any when `None`.
+pub fn load_problems(
+    workspace: &Workspace,
+    period: Option<&str>,
+) -> Result<ProblemsFile, ReportError> {
+    let path = match period {
+        Some(period) => reports_dir(workspace, period)?.join(PROBLEMS_FILE),
+        None => latest_problems_file(workspace)?,
+    };
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReportError::MissingProblems(path))
+        }
+        Err(error) => return Err(WorkspaceError::io("read", &path)(error).into()),
+    };
+    serde_json::from_slice(&text).map_err(|source| ReportError::InvalidProblems { path, source })
+}
+
+/// The reports directory of a period, refusing names that would lead out of `reports/`.
+fn reports_dir(workspace: &Workspace, period: &str) -> Result<PathBuf, ReportError> {
+    let plain = !period.is_empty()
+        && period != "."
+        && period != ".."
+        && !period.contains(['/', '\\'])
+        && !period.chars().any(char::is_control);
+    if plain {
+        Ok(workspace.reports_dir(period))
+    } else {
+        Err(ReportError::InvalidPeriod(period.to_string()))
+    }
+}
+
+/// The problems file of the latest period (periods are `YYYY-MM`, so their names sort by time).
+fn latest_problems_file(workspace: &Workspace) -> Result<PathBuf, ReportError> {
+    let reports = workspace.root().join("reports");
+    let entries = match std::fs::read_dir(&reports) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReportError::NoPeriods(reports))
+        }
+        Err(error) => return Err(WorkspaceError::io("read", &reports)(error).into()),
+    };
+    entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path().join(PROBLEMS_FILE)))
+        .filter(|path| path.is_file())
+        .max()
+        .ok_or(ReportError::NoPeriods(reports))
+}
+
+/// Writes every report of `problems.period` into `workspace.reports_dir(&problems.period)`.
+pub fn write_reports(
+    workspace: &Workspace,
+    problems: &ProblemsFile,
+    progress: &dyn Progress,
+) -> Result<ReportSummary, ReportError> {
+    let directory = reports_dir(workspace, &problems.period)?;
+    let index = DocumentIndex::open(&workspace.index_dir())?;
+    let teams = view::teams(problems);
+    progress.start("report", Some(teams.len() as u64 + 3));
+    let overview = Overview::read(&index, &workspace.runs_dir())?;
+    let context = view::Context::new(workspace.root(), problems, &overview, &teams);
+    let mut written = Written::new(&directory);
+    for team in &teams {
+        let stem = format!("teams/{}", team.slug);
+        written.write(&format!("{stem}.md"), markdown::team(&context, team))?;
+        written.write(&format!("{stem}.html"), html::team(&context, team)?)?;
+        progress.advance(1);
+    }
+    written.write("summary.md", markdown::summary(&context))?;
+    written.write("summary.html", html::summary(&context)?)?;
+    progress.advance(1);
+    for (name, contents) in crate::problem::assignment_files(problems) {
+        written.write(name, contents)?;
+    }
+    progress.advance(1);
+    let (parquet, documents) =
+        export::documents_parquet(&index, problems, &directory.join(export::DOCUMENTS_FILE))?;
+    written.write(export::DOCUMENTS_FILE, parquet)?;
+    progress.advance(1);
+    progress.finish();
+    let files = written.files;
+    remove_stale_team_reports(&directory.join("teams"), &files);
+    Ok(ReportSummary {
+        period: problems.period.clone(),
+        directory,
+        files,
+        teams: teams.len(),
+        documents,
+    })
+}
+
+/// A team that owned problems in an earlier run of the same period but owns none now must not
+/// keep a report that looks current. Only `.md` and `.html` files in `teams/` are considered;
+/// failing to remove one is logged, not fatal.
+fn remove_stale_team_reports(teams: &Path, written: &[PathBuf]) {
+    let Ok(entries) = std::fs::read_dir(teams) else {
+        return;
+    };
+    for path in entries.filter_map(|entry| entry.ok().map(|entry| entry.path())) {
+        let report = path
+            .extension()
+            .is_some_and(|extension| extension == "md" || extension == "html");
+        if report && !written.contains(&path) {
+            if let Err(error) = std::fs::remove_file(&path) {
+                tracing::warn!("cannot remove the stale report {}: {error}", path.display());
+            }
+        }
+    }
+}
+
+/// The files written so far into one directory.
+struct Written<'a> {
+    directory: &'a Path,
+    files: Vec<PathBuf>,
+}
+
+impl<'a> Written<'a> {
+    fn new(directory: &'a Path) -> Self {
+        Written {
+            directory,
+            files: Vec::new(),
+        }
+    }
+
+    fn write(&mut self, name: &str, contents: impl AsRef<[u8]>) -> Result<(), ReportError> {
+        let path = self.directory.join(name);
+        write_atomically(&path, contents.as_ref())?;
+        self.files.push(path);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
