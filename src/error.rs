@@ -29,4 +29,7 @@ pub enum Error {
     /// A search request was invalid or failed.
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
+    /// The search page server could not start.
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
 }

@@ -25,6 +25,7 @@ pub mod problem;
 pub mod progress;
 pub mod route;
 pub mod search;
+pub mod serve;
 pub mod tokenise;
 pub mod workspace;
 

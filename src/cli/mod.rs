@@ -5,6 +5,7 @@
 mod embed;
 mod output;
 mod progress;
+mod serve;
 mod train;
 
 use crate::pipeline::{self, MineSettings};
@@ -94,6 +95,18 @@ pub enum Command {
     /// Example:
     ///   vocmine eval --task sentiment --labels tweets.csv --text-column text --label-column sentiment --format json
     Eval(Box<train::EvalArgs>),
+    /// Serve a local search page and JSON API over the workspace (read-only).
+    ///
+    /// The page has a search box (same syntax as `vocmine search`), filters, facet counts,
+    /// highlighted hits, document views, the recurring problems of each period and links to the
+    /// reports. It listens on 127.0.0.1:8731 unless told otherwise, and keeps answering while a
+    /// `vocmine mine` run adds documents (searches see the last committed state). The JSON API
+    /// is described in the README ("Search page and API").
+    ///
+    /// Examples:
+    ///   vocmine serve ws
+    ///   vocmine serve ws --port 9000
+    Serve(serve::ServeArgs),
 }
 
 /// Arguments of `vocmine init`.
@@ -218,6 +231,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Embed(arguments) => embed::run(arguments, &global),
         Command::Train(task) => train::train(task, &global),
         Command::Eval(arguments) => train::eval(*arguments, &global),
+        Command::Serve(arguments) => serve::run(arguments),
     }
 }
 

@@ -174,3 +174,18 @@ fn print_table(out: &mut impl Write, results: &SearchResults) -> Result<()> {
     }
     Ok(())
 }
+
+/// Says where the search page is; the address line is what scripts and tests read.
+pub fn print_serving(workspace: &std::path::Path, address: &std::net::SocketAddr) {
+    println!("serving {} at http://{address}/", workspace.display());
+    println!("press Ctrl-C to stop");
+}
+
+/// Warns that the page is reachable from other machines.
+pub fn print_exposed_warning(address: &std::net::SocketAddr) {
+    eprintln!(
+        "warning: listening on {address} makes the search page and every document in the index \
+         reachable from other machines, with no authentication; use --bind 127.0.0.1 to keep it \
+         on this machine"
+    );
+}
