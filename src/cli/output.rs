@@ -175,10 +175,16 @@ fn print_table(out: &mut impl Write, results: &SearchResults) -> Result<()> {
     Ok(())
 }
 
-/// Says where the search page is; the address line is what scripts and tests read.
+/// Says where the search page is; the address line is what scripts and tests read. Written
+/// without panicking when nobody reads stdout any more: the server keeps running regardless.
 pub fn print_serving(workspace: &std::path::Path, address: &std::net::SocketAddr) {
-    println!("serving {} at http://{address}/", workspace.display());
-    println!("press Ctrl-C to stop");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "serving {} at http://{address}/ (Ctrl-C to stop)",
+        workspace.display()
+    );
+    let _ = out.flush();
 }
 
 /// Warns that the page is reachable from other machines.

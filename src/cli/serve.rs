@@ -35,6 +35,7 @@ pub fn run(arguments: ServeArgs) -> Result<()> {
         bind,
         threads,
     } = arguments;
+    ignore_broken_pipes();
     let workspace = Workspace::open(&workspace)?;
     let settings = ServeSettings {
         address: SocketAddr::new(bind, port),
@@ -47,4 +48,16 @@ pub fn run(arguments: ServeArgs) -> Result<()> {
     output::print_serving(workspace.root(), &server.address());
     server.wait();
     Ok(())
+}
+
+/// `main` restores the default SIGPIPE so `vocmine search | head` ends quietly; a server must not
+/// die when a browser closes a connection mid-answer, or when whoever started it stops reading
+/// its output.
+fn ignore_broken_pipes() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" is process-wide and async-signal-safe;
+    // no handler code runs, so nothing can observe a half-updated state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
 }
