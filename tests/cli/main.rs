@@ -3,6 +3,7 @@
 mod ingest;
 mod properties;
 mod search;
+mod serve;
 mod transaction;
 mod util;
 mod workspace;
