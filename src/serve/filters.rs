@@ -65,32 +65,7 @@ pub fn search_request(
     parameters.check_known(SEARCH_PARAMETERS)?;
     let query = checked_query(parameters.single("q")?.unwrap_or(""))?;
     let paging = paging(parameters)?;
-    let searcher = state.index.searcher();
-    let keyword = |name: &'static str, field: Field, configured: Vec<String>| {
-        keyword_values(&searcher, parameters, name, field, &configured)
-    };
-    let fields = state.index.fields();
-    let config = &state.workspace.config;
-    let mut topics: Vec<String> = config
-        .topics
-        .iter()
-        .map(|topic| topic.name.clone())
-        .collect();
-    topics.push("other".to_string());
-    let teams = config.teams.iter().map(|team| team.name.clone()).collect();
-    let filters = Filters {
-        since: date(parameters, "from")?,
-        until: date(parameters, "to")?,
-        sources: keyword("source", fields.source, Vec::new())?,
-        languages: fixed_values(parameters, "language", LANGUAGES)?,
-        rating: rating(parameters)?,
-        locations: keyword("location", fields.location, Vec::new())?,
-        products: keyword("product", fields.product, Vec::new())?,
-        sentiments: fixed_values(parameters, "sentiment", SENTIMENTS)?,
-        topics: keyword("topic", fields.topic, topics)?,
-        teams: keyword("team", fields.team, teams)?,
-        clusters: keyword("cluster", fields.cluster, Vec::new())?,
-    };
+    let filters = filters(state, parameters)?;
     if let (Some(since), Some(until)) = (filters.since, filters.until) {
         if since > until {
             return Err(bad(format!(
@@ -106,6 +81,35 @@ pub fn search_request(
         ..SearchRequest::default()
     };
     Ok((request, paging))
+}
+
+fn filters(state: &ServeState, parameters: &Parameters) -> Result<Filters, RequestError> {
+    let searcher = state.index.searcher();
+    let keyword = |name: &'static str, field: Field, configured: Vec<String>| {
+        keyword_values(&searcher, parameters, name, field, &configured)
+    };
+    let fields = state.index.fields();
+    let config = &state.workspace.config;
+    let mut topics: Vec<String> = config
+        .topics
+        .iter()
+        .map(|topic| topic.name.clone())
+        .collect();
+    topics.push("other".to_string());
+    let teams = config.teams.iter().map(|team| team.name.clone()).collect();
+    Ok(Filters {
+        since: date(parameters, "from")?,
+        until: date(parameters, "to")?,
+        sources: keyword("source", fields.source, Vec::new())?,
+        languages: fixed_values(parameters, "language", LANGUAGES)?,
+        rating: rating(parameters)?,
+        locations: keyword("location", fields.location, Vec::new())?,
+        products: keyword("product", fields.product, Vec::new())?,
+        sentiments: fixed_values(parameters, "sentiment", SENTIMENTS)?,
+        topics: keyword("topic", fields.topic, topics)?,
+        teams: keyword("team", fields.team, teams)?,
+        clusters: keyword("cluster", fields.cluster, Vec::new())?,
+    })
 }
 
 /// Checks the query text: length and nesting (tantivy's parser recurses on parentheses).
