@@ -188,6 +188,59 @@ fn the_api_searches_filters_pages_and_sees_new_runs_without_a_restart() {
 }
 
 #[test]
+fn searches_during_a_mine_run_see_the_old_commit_or_the_new_one_never_a_part() {
+    let scratch = mined();
+    let served = Served::start(&scratch.workspace());
+    // Texts new to the shared embedding cache, so the run spends a few seconds encoding.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let mut rows = String::from("id,date,text\n");
+    for row in 0..150 {
+        rows.push_str(&format!(
+            "m{row},2026-10-{:02},customer {nonce}-{row} says the brake squeals\n",
+            1 + row % 28
+        ));
+    }
+    let input = scratch.write("during.csv", rows.as_bytes());
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("vocmine"))
+        .args(["--quiet", "mine"])
+        .arg(scratch.workspace())
+        .arg(&input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .env("VOCMINE_THREADS", "1")
+        .env(
+            "VOCMINE_EMBEDDING_CACHE",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("embeddings"),
+        )
+        .spawn()
+        .expect("start mine");
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        let finished = run.try_wait().expect("mine status").is_some();
+        let (status, body) = served.get("/api/search?q=brake");
+        assert_eq!(status, 200, "{body}");
+        let results: Value = serde_json::from_str(&body).unwrap();
+        seen.insert(results["total"].as_u64().unwrap());
+        if finished {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(run.wait().unwrap().success(), "mine failed");
+    assert!(
+        seen.iter().all(|total| *total == 3 || *total == 153),
+        "totals seen while mining: {seen:?}"
+    );
+    assert!(
+        seen.contains(&153),
+        "the committed run is visible: {seen:?}"
+    );
+}
+
+#[test]
 fn hostile_requests_get_a_4xx_with_a_message_and_never_a_500() {
     let scratch = mined();
     std::fs::create_dir_all(scratch.workspace().join("reports/2026-10")).unwrap();
