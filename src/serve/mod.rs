@@ -3,11 +3,11 @@
 //! and the `reports/` folder and never writes either, so it can run while `vocmine mine` adds a
 //! period: every request searches the last committed state of the index.
 //!
-//! The pieces: [`request`] turns a raw request line into a [`request::Route`] and checked
-//! parameters (every way a request can be wrong ends there, as a 4xx [`RequestError`]); [`api`]
-//! answers the JSON routes; [`pages`] renders the HTML pages (the search page itself is one
-//! self-contained document with inline CSS and script, [`assets`]); [`files`] serves the report
-//! files read-only; [`problems`] reads `problems.json` of each period.
+//! The pieces: `request` turns a raw request line into a route and checked parameters (every
+//! way a request can be wrong ends there or in `filters`, as a 4xx [`RequestError`]); `api`
+//! answers the JSON routes; `pages` renders the HTML pages (the search page itself is one
+//! self-contained document with inline CSS and script, `assets`); `files` serves the report
+//! files read-only; `problems` reads `problems.json` of each period.
 
 mod api;
 mod assets;
