@@ -11,6 +11,10 @@ use std::fmt::Write;
 /// Assigned document ids linked from a problem page.
 const PROBLEM_PAGE_DOCUMENTS: usize = 20;
 
+/// Longest quote shown on a problem page, in characters (complaint narratives run to pages);
+/// the quote's document page has the whole text.
+const QUOTE_CHARS: usize = 500;
+
 /// `GET /`.
 pub fn search_page() -> Reply {
     Reply::html(200, assets::search_page(), POLICY_SCRIPT)
@@ -145,13 +149,21 @@ fn quotes(problem: &Problem) -> String {
             section,
             "<blockquote class=\"quote\" lang=\"{}\">{}<footer><a href=\"/document/{}\">{}</a> {}</footer></blockquote>",
             escape(&quote.language),
-            escape(&quote.text),
+            escape(&shortened(&quote.text, QUOTE_CHARS)),
             url_component(&quote.id),
             escape(&quote.id),
             escape(quote.date.as_deref().unwrap_or("")),
         );
     }
     section
+}
+
+/// The text cut at `limit` characters, with an ellipsis when cut.
+fn shortened(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
 }
 
 fn documents(file: &ProblemsFile, problem: &Problem) -> String {
@@ -174,4 +186,15 @@ fn documents(file: &ProblemsFile, problem: &Problem) -> String {
         section.push_str("</ul>");
     }
     section
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quotes_are_cut_on_a_character_boundary() {
+        assert_eq!(shortened("刹车有异响", 2), "刹车…");
+        assert_eq!(shortened("short", 10), "short");
+    }
 }
