@@ -48,7 +48,8 @@ pub struct ClusterConfig {
     /// 0 keeps every outlier unassigned.
     pub reassign_quantile: f32,
     /// A cluster holding more than this share of the clustered documents is clustered again on
-    /// its own and replaced by its parts; 0 never splits.
+    /// its own and replaced by its parts; 0 (the default) never splits. For archives that mix
+    /// businesses or product lines, where the coarsest stable partition is by business.
     pub split_share: f64,
 }
 
@@ -61,7 +62,7 @@ impl Default for ClusterConfig {
             seed: 0,
             match_threshold: 0.85,
             reassign_quantile: 0.05,
-            split_share: 0.15,
+            split_share: 0.0,
         }
     }
 }

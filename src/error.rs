@@ -32,4 +32,7 @@ pub enum Error {
     /// Writing the reports of a period failed, or there is nothing to report yet.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// The search page server could not start.
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
 }

@@ -27,6 +27,7 @@ pub mod progress;
 pub mod report;
 pub mod route;
 pub mod search;
+pub mod serve;
 pub mod tokenise;
 pub mod workspace;
 

@@ -6,6 +6,7 @@ mod embed;
 mod output;
 mod progress;
 mod report;
+mod serve;
 mod train;
 
 use crate::pipeline::{self, MineSettings};
@@ -108,6 +109,18 @@ pub enum Command {
         after_help = "Examples:\n  vocmine report ./acme-feedback\n  vocmine report ./acme-feedback --period 2026-09"
     )]
     Report(report::ReportArgs),
+    /// Serve a local search page and JSON API over the workspace (read-only).
+    ///
+    /// The page has a search box (same syntax as `vocmine search`), filters, facet counts,
+    /// highlighted hits, document views, the recurring problems of each period and links to the
+    /// reports. It listens on 127.0.0.1:8731 unless told otherwise, and keeps answering while a
+    /// `vocmine mine` run adds documents (searches see the last committed state). The JSON API
+    /// is described in the README ("Search page and API").
+    ///
+    /// Examples:
+    ///   vocmine serve ws
+    ///   vocmine serve ws --port 9000
+    Serve(serve::ServeArgs),
 }
 
 /// Arguments of `vocmine init`.
@@ -244,6 +257,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(task) => train::train(task, &global),
         Command::Eval(arguments) => train::eval(*arguments, &global),
         Command::Report(arguments) => report::run(arguments, &global),
+        Command::Serve(arguments) => serve::run(arguments),
     }
 }
 

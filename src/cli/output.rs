@@ -200,3 +200,24 @@ fn print_table(out: &mut impl Write, results: &SearchResults) -> Result<()> {
     }
     Ok(())
 }
+
+/// Says where the search page is; the address line is what scripts and tests read. Written
+/// without panicking when nobody reads stdout any more: the server keeps running regardless.
+pub fn print_serving(workspace: &std::path::Path, address: &std::net::SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "serving {} at http://{address}/ (Ctrl-C to stop)",
+        workspace.display()
+    );
+    let _ = out.flush();
+}
+
+/// Warns that the page is reachable from other machines.
+pub fn print_exposed_warning(address: &std::net::SocketAddr) {
+    eprintln!(
+        "warning: listening on {address} makes the search page and every document in the index \
+         reachable from other machines, with no authentication; use --bind 127.0.0.1 to keep it \
+         on this machine"
+    );
+}

@@ -49,6 +49,17 @@ pub fn split_broad_clusters(
             sub_keywords.as_ref(),
             &sub_settings,
         );
+        let stability = sub
+            .resolution_trials
+            .iter()
+            .find(|trial| trial.chosen)
+            .map(|trial| trial.stability);
+        tracing::debug!(
+            members = members.len(),
+            parts = sub.cluster_count,
+            ?stability,
+            "splitting a broad cluster"
+        );
         if sub.cluster_count < 2 {
             continue;
         }

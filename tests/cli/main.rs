@@ -5,6 +5,7 @@ mod problems;
 mod properties;
 mod report;
 mod search;
+mod serve;
 mod transaction;
 mod util;
 mod workspace;
