@@ -34,6 +34,7 @@ mod embed;
 mod enrich;
 mod labelled;
 mod problems;
+mod topic_eval;
 
 pub use cluster_eval::{evaluate_clustering, ClusterEvalReport};
 pub use documents::{read_documents, ReadDocuments};
@@ -43,6 +44,7 @@ pub use labelled::{
     LabelledSettings, Split,
 };
 pub use problems::{find_problems, is_candidate, Candidate, FoundProblems, ProblemContext};
+pub use topic_eval::{cross_validate_topics, evaluate_zero_shot_topics};
 
 /// Rows normalised together in parallel.
 const CHUNK_ROWS: usize = 4096;

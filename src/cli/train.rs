@@ -14,10 +14,10 @@ use super::GlobalArgs;
 use crate::classify::learn::train::HeadKind;
 use crate::classify::learn::{Head, TrainingSettings};
 use crate::classify::sentiment::SentimentModel;
-use crate::classify::ClassifyError;
+use crate::classify::{ClassifyError, TopicPrototypes};
 use crate::config::Config;
 use crate::ingest::IngestSettings;
-use crate::model::{registry, ModelChoice};
+use crate::model::{open_encoder, registry, ModelChoice};
 use crate::pipeline::{self, LabelledSettings, Split};
 use crate::workspace::write_atomically;
 
@@ -128,9 +128,13 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = EvalFormat::Table)]
     pub format: EvalFormat,
-    /// A vocmine.toml whose [cluster], [[topic]] and [[team]] settings `--task cluster` uses.
+    /// A vocmine.toml whose [cluster], [[topic]] and [[team]] settings `--task cluster` and
+    /// `--task topic` use.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// `--task topic`: K-fold cross-validation of a supervised head instead of zero-shot.
+    #[arg(long)]
+    pub folds: Option<usize>,
 }
 
 /// Tasks `eval` scores.
@@ -141,6 +145,9 @@ pub enum TaskArg {
     /// Recurring-problem clusters: NMI, ARI and unassigned share over every row (`--split` is
     /// ignored).
     Cluster,
+    /// Topics over every row: zero-shot from `--config`'s taxonomy (labels must be its topic
+    /// names, or mapped to them), or supervised with `--folds K` cross-validation.
+    Topic,
 }
 
 fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
@@ -249,20 +256,68 @@ fn recorded_command() -> String {
     format!("vocmine {}", arguments.join(" "))
 }
 
-fn eval_cluster(
-    settings: &LabelledSettings,
-    config: Option<&Path>,
-    format: EvalFormat,
-    global: &GlobalArgs,
-) -> Result<()> {
-    let config = match config {
+fn read_config(path: Option<&Path>) -> Result<Config> {
+    Ok(match path {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             Config::parse(&text).with_context(|| format!("{} is not valid", path.display()))?
         }
         None => Config::parse(crate::config::DEFAULT_CONFIG).expect("the default config parses"),
+    })
+}
+
+fn eval_topic(
+    settings: &LabelledSettings,
+    config: Option<&Path>,
+    folds: Option<usize>,
+    format: EvalFormat,
+    global: &GlobalArgs,
+) -> Result<()> {
+    let config = read_config(config)?;
+    let bars = Bars::new(global.quiet);
+    let labelled = pipeline::read_labelled(settings, Split::All, &bars)?;
+    drop(bars);
+    let report = match folds {
+        Some(folds) => {
+            pipeline::cross_validate_topics(&labelled, folds, &TrainingSettings::default())?
+        }
+        None => {
+            let mut encoder = open_encoder(settings.model, settings.encoder.clone())?;
+            let prototypes =
+                TopicPrototypes::build(&config.topics, &mut encoder, f32::NEG_INFINITY)?;
+            pipeline::evaluate_zero_shot_topics(&labelled, &prototypes)?
+        }
     };
+    print_eval(&report, format)
+}
+
+fn print_eval(report: &pipeline::EvalReport, format: EvalFormat) -> Result<()> {
+    match format {
+        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(report)?),
+        EvalFormat::Table => {
+            println!(
+                "{} ({} mode) on {} rows of the {} split: accuracy {:.3}, macro-F1 {:.3}",
+                report.task,
+                report.mode,
+                report.scores.rows,
+                report.split,
+                report.scores.accuracy,
+                report.scores.macro_f1
+            );
+            print!("{}", report.scores.render_table());
+        }
+    }
+    Ok(())
+}
+
+fn eval_cluster(
+    settings: &LabelledSettings,
+    config: Option<&Path>,
+    format: EvalFormat,
+    global: &GlobalArgs,
+) -> Result<()> {
+    let config = read_config(config)?;
     let bars = Bars::new(global.quiet);
     let labelled = pipeline::read_labelled(settings, Split::All, &bars)?;
     let report = pipeline::evaluate_clustering(&labelled, &config, &bars);
@@ -295,10 +350,13 @@ pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
         head_zh,
         format,
         config,
+        folds,
     } = arguments;
     let settings = labelled_settings(data)?;
-    if task == TaskArg::Cluster {
-        return eval_cluster(&settings, config.as_deref(), format, global);
+    match task {
+        TaskArg::Cluster => return eval_cluster(&settings, config.as_deref(), format, global),
+        TaskArg::Topic => return eval_topic(&settings, config.as_deref(), folds, format, global),
+        TaskArg::Sentiment => {}
     }
     let load = |path: &Option<PathBuf>, language| -> Result<Head> {
         Ok(match path {
@@ -318,20 +376,5 @@ pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
     let labelled = pipeline::read_labelled(&settings, split, &bars)?;
     drop(bars);
     let report = pipeline::evaluate_sentiment(&model, &labelled, split)?;
-    match format {
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        EvalFormat::Table => {
-            println!(
-                "{} ({} mode) on {} rows of the {} split: accuracy {:.3}, macro-F1 {:.3}",
-                report.task,
-                report.mode,
-                report.scores.rows,
-                report.split,
-                report.scores.accuracy,
-                report.scores.macro_f1
-            );
-            print!("{}", report.scores.render_table());
-        }
-    }
-    Ok(())
+    print_eval(&report, format)
 }
