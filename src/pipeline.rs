@@ -1,27 +1,25 @@
 //! The only module that sequences the stages. [`mine`] takes a workspace and input files and runs
-//! ingest -> normalise -> dedup -> index as one transaction: the index commit at the end makes the
-//! run's documents visible all at once, and the rejects file and run summary are written after it.
-//! A run killed at any moment leaves the previous index searchable; running it again completes the
-//! work, because documents already committed are recognised as duplicates.
+//! ingest -> normalise -> dedup -> encode -> classify -> cluster -> label -> route -> index as one
+//! transaction: the index commit at the end makes the run's documents and their problems visible
+//! all at once; the rejects file, the period's problems and history, the run summary and the
+//! reports are written after it. A run killed at any moment leaves the previous index searchable;
+//! running it again completes the work, because documents already committed are recognised as
+//! duplicates and a period whose history does not match the index is clustered again.
 
 use crate::classify::ClassifyReport;
 use crate::cluster::history::{history_path, ClusterHistory};
-use crate::cluster::period::{period_of, period_of_run};
-use crate::config::ClusterConfig;
 use crate::config::ModelConfig;
 use crate::document::Document;
-use crate::document::Enrichment;
 use crate::encode::EncodeReport;
-use crate::index::{DocumentIndex, Fields, IndexBatch, StoredDocument};
+use crate::index::{DocumentIndex, IndexBatch};
 use crate::ingest::{IngestSettings, InputFile, Reject, Row};
 use crate::model::bert::BertSettings;
-use crate::model::Embeddings;
 use crate::model::{open_encoder, Encoder, ModelError};
 use crate::normalise::normalise;
-use crate::problem::ProblemsFile;
 use crate::progress::Progress;
 use crate::workspace::{write_atomically, Workspace, WorkspaceError};
 use crate::Result;
+use placement::{candidate_query, default_period, place_problems, record_problems};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -33,6 +31,7 @@ mod documents;
 mod embed;
 mod enrich;
 mod labelled;
+mod placement;
 mod problems;
 mod topic_eval;
 
@@ -43,6 +42,7 @@ pub use labelled::{
     check_labels, evaluate_sentiment, read_labelled, train_on, EvalReport, Labelled,
     LabelledSettings, Split,
 };
+pub use placement::ProblemsSummary;
 pub use problems::{find_problems, is_candidate, Candidate, FoundProblems, ProblemContext};
 pub use topic_eval::{cross_validate_topics, evaluate_zero_shot_topics};
 
@@ -104,25 +104,6 @@ pub struct MineReport {
     pub seconds: BTreeMap<String, f64>,
 }
 
-/// The recurring problems of a run, in brief.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProblemsSummary {
-    /// The period clustered.
-    pub period: String,
-    /// Documents considered (negative or complaint).
-    pub candidates: u64,
-    /// Problems found (not counting gone ones).
-    pub problems: usize,
-    /// Share of candidates in no problem.
-    pub unassigned_share: f64,
-    /// Problems per status.
-    pub statuses: BTreeMap<String, usize>,
-    /// Problems per team.
-    pub teams: BTreeMap<String, usize>,
-    /// Where `problems.json` was written.
-    pub file: PathBuf,
-}
-
 impl MineReport {
     /// Sum over all files.
     pub fn totals(&self) -> FileSummary {
@@ -177,8 +158,8 @@ pub fn open_configured_encoder(model: &ModelConfig) -> Result<Box<dyn Encoder>, 
     Ok(Box::new(encoder))
 }
 
-/// Runs ingest -> normalise -> dedup -> encode -> classify -> index over the inputs as one
-/// transaction, with the workspace's configured encoder.
+/// Runs the whole flow over the inputs as one transaction, with the workspace's configured
+/// encoder.
 pub fn mine(
     workspace: &Workspace,
     settings: &MineSettings,
@@ -307,141 +288,6 @@ pub fn mine_with(
         crate::report::write_reports(workspace, file, progress)?;
     }
     Ok(report)
-}
-
-/// The default period of a run: the month of the latest dated new document, else the latest
-/// period clustered, else the month of the run.
-fn default_period(fresh: &[Document], history: &ClusterHistory, run: &str) -> String {
-    fresh
-        .iter()
-        .filter_map(|document| document.metadata.date)
-        .max()
-        .map(period_of)
-        .or_else(|| history.latest_period().map(str::to_string))
-        .or_else(|| period_of_run(run))
-        .unwrap_or_else(|| "undated".to_string())
-}
-
-/// Committed documents the cluster stage considers: a configured sentiment or source.
-fn candidate_query(fields: &Fields, config: &ClusterConfig) -> tantivy::query::BooleanQuery {
-    use tantivy::query::{Occur, Query, TermQuery};
-    use tantivy::schema::IndexRecordOption;
-    let terms = config
-        .sentiments
-        .iter()
-        .map(|value| (fields.sentiment, value))
-        .chain(config.sources.iter().map(|value| (fields.source, value)));
-    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-        .map(|(field, value)| {
-            let term = tantivy::Term::from_field_text(field, value);
-            let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-            (Occur::Should, query)
-        })
-        .collect();
-    tantivy::query::BooleanQuery::new(clauses)
-}
-
-/// Runs the problem stages over the archive's candidates and this run's, sets the new
-/// documents' cluster and team, and queues the archive documents whose placement changed for
-/// replacement in the batch.
-#[allow(clippy::too_many_arguments)]
-fn place_problems(
-    fresh: &mut [Document],
-    enrichments: &mut [Enrichment],
-    archive: &[StoredDocument],
-    embeddings: &Embeddings,
-    batch: &IndexBatch,
-    workspace: &Workspace,
-    history: &ClusterHistory,
-    context: &ProblemContext,
-    progress: &dyn Progress,
-) -> Result<FoundProblems> {
-    let config = &workspace.config;
-    let fresh_rows: Vec<usize> = (0..fresh.len())
-        .filter(|&row| is_candidate(&fresh[row], &enrichments[row], &config.cluster))
-        .collect();
-    let mut candidates: Vec<Candidate<'_>> = archive
-        .iter()
-        .enumerate()
-        .map(|(position, stored)| Candidate {
-            document: &stored.document,
-            enrichment: &stored.enrichment,
-            run: &stored.run,
-            embedding: embeddings.row(fresh.len() + position),
-        })
-        .collect();
-    candidates.extend(fresh_rows.iter().map(|&row| Candidate {
-        document: &fresh[row],
-        enrichment: &enrichments[row],
-        run: &context.run,
-        embedding: embeddings.row(row),
-    }));
-    let found = find_problems(&candidates, config, history, context, progress);
-    drop(candidates);
-    let (archive_placements, fresh_placements) = found.placements.split_at(archive.len());
-    for (stored, placement) in archive.iter().zip(archive_placements) {
-        let enrichment = placed(&stored.enrichment, placement);
-        if enrichment != stored.enrichment {
-            batch.replace(stored, &enrichment)?;
-        }
-    }
-    for (&row, placement) in fresh_rows.iter().zip(fresh_placements) {
-        enrichments[row] = placed(&enrichments[row], placement);
-    }
-    Ok(found)
-}
-
-fn placed(enrichment: &Enrichment, placement: &Option<(String, String)>) -> Enrichment {
-    Enrichment {
-        cluster: placement.as_ref().map(|(problem, _)| problem.clone()),
-        team: placement.as_ref().map(|(_, team)| team.clone()),
-        ..enrichment.clone()
-    }
-}
-
-/// Writes the period's `problems.json` and records the period in the cluster history, after
-/// the index commit that made the placements visible.
-fn record_problems(
-    workspace: &Workspace,
-    index: &DocumentIndex,
-    history: &mut ClusterHistory,
-    found: FoundProblems,
-) -> Result<(ProblemsSummary, ProblemsFile)> {
-    let FoundProblems {
-        file,
-        mut entry,
-        next_id,
-        placements: _,
-    } = found;
-    let path = workspace.reports_dir(&file.period).join("problems.json");
-    let bytes = serde_json::to_vec_pretty(&file).expect("problems serialise");
-    write_atomically(&path, &bytes)?;
-    entry.index_documents = index.document_count();
-    history.record(entry, next_id);
-    history.save(&history_path(workspace.root()))?;
-    Ok((summarise(&file, path), file))
-}
-
-fn summarise(file: &ProblemsFile, path: PathBuf) -> ProblemsSummary {
-    let mut statuses = BTreeMap::new();
-    let mut teams = BTreeMap::new();
-    for problem in &file.problems {
-        *statuses
-            .entry(problem.status.name().to_string())
-            .or_default() += 1;
-        if problem.status != crate::problem::ProblemStatus::Gone {
-            *teams.entry(problem.team.clone()).or_default() += 1;
-        }
-    }
-    ProblemsSummary {
-        period: file.period.clone(),
-        candidates: file.candidates,
-        problems: file.problems.len() - statuses.get("gone").copied().unwrap_or(0),
-        unassigned_share: file.unassigned_share,
-        statuses,
-        teams,
-        file: path,
-    }
 }
 
 /// Deduplication state of one run.
