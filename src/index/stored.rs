@@ -37,59 +37,62 @@ pub fn stored_documents(
         .into_iter()
         .map(|address| {
             let stored: TantivyDocument = searcher.doc(address).map_err(IndexError::Read)?;
-            Ok(from_stored(&stored, fields))
+            Ok(StoredDocument::from_tantivy(&stored, fields))
         })
         .collect()
 }
 
-fn from_stored(stored: &TantivyDocument, fields: &Fields) -> StoredDocument {
-    let text = |field: Field| {
-        stored
-            .get_first(field)
-            .and_then(|value| value.as_str())
-            .map(str::to_string)
-    };
-    let number = |field: Field| stored.get_first(field).and_then(|value| value.as_f64());
-    let origin = text(fields.origin).unwrap_or_default();
-    let (file, line) = origin.rsplit_once(':').unwrap_or((origin.as_str(), "0"));
-    let id = text(fields.id).unwrap_or_default();
-    let document = Document {
-        metadata: Metadata {
-            id: Some(id.clone()),
-            date: stored
-                .get_first(fields.date)
-                .and_then(|value| value.as_datetime())
-                .and_then(date_of),
-            rating: number(fields.rating),
-            source: text(fields.source),
-            channel: text(fields.channel),
-            location: text(fields.location),
-            product: text(fields.product),
-            customer_id: text(fields.customer_id),
-            customer_value: number(fields.customer_value),
-            label: None,
-        },
-        id,
-        text: text(fields.text).unwrap_or_default(),
-        language: text(fields.language)
-            .and_then(|code| Language::from_code(&code))
-            .unwrap_or(Language::Other),
-        content_hash: text(fields.content_hash).unwrap_or_default(),
-        origin: Origin {
-            file: file.to_string(),
-            line: line.parse().unwrap_or(0),
-        },
-    };
-    let enrichment = Enrichment {
-        sentiment: text(fields.sentiment),
-        sentiment_score: number(fields.sentiment_score),
-        topic: text(fields.topic),
-        cluster: text(fields.cluster),
-        team: text(fields.team),
-    };
-    StoredDocument {
-        document,
-        enrichment,
-        run: text(fields.run).unwrap_or_default(),
+impl StoredDocument {
+    /// Decodes the stored fields of one index document.
+    pub fn from_tantivy(stored: &TantivyDocument, fields: &Fields) -> StoredDocument {
+        let text = |field: Field| {
+            stored
+                .get_first(field)
+                .and_then(|value| value.as_str())
+                .map(str::to_string)
+        };
+        let number = |field: Field| stored.get_first(field).and_then(|value| value.as_f64());
+        let origin = text(fields.origin).unwrap_or_default();
+        let (file, line) = origin.rsplit_once(':').unwrap_or((origin.as_str(), "0"));
+        let id = text(fields.id).unwrap_or_default();
+        let document = Document {
+            metadata: Metadata {
+                id: Some(id.clone()),
+                date: stored
+                    .get_first(fields.date)
+                    .and_then(|value| value.as_datetime())
+                    .and_then(date_of),
+                rating: number(fields.rating),
+                source: text(fields.source),
+                channel: text(fields.channel),
+                location: text(fields.location),
+                product: text(fields.product),
+                customer_id: text(fields.customer_id),
+                customer_value: number(fields.customer_value),
+                label: None,
+            },
+            id,
+            text: text(fields.text).unwrap_or_default(),
+            language: text(fields.language)
+                .and_then(|code| Language::from_code(&code))
+                .unwrap_or(Language::Other),
+            content_hash: text(fields.content_hash).unwrap_or_default(),
+            origin: Origin {
+                file: file.to_string(),
+                line: line.parse().unwrap_or(0),
+            },
+        };
+        let enrichment = Enrichment {
+            sentiment: text(fields.sentiment),
+            sentiment_score: number(fields.sentiment_score),
+            topic: text(fields.topic),
+            cluster: text(fields.cluster),
+            team: text(fields.team),
+        };
+        StoredDocument {
+            document,
+            enrichment,
+            run: text(fields.run).unwrap_or_default(),
+        }
     }
 }

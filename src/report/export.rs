@@ -13,10 +13,9 @@ use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
-use tantivy::schema::Value;
 use tantivy::TantivyDocument;
 
-use crate::index::{date_of, DocumentIndex, Fields};
+use crate::index::{DocumentIndex, Fields, StoredDocument};
 use crate::problem::ProblemsFile;
 
 use super::ReportError;
@@ -104,30 +103,26 @@ pub fn documents_parquet(
 }
 
 fn document_row(document: &TantivyDocument, fields: &Fields) -> DocumentRow {
-    let text = |field| {
-        document
-            .get_first(field)
-            .and_then(|value| value.as_str())
-            .map(str::to_owned)
-    };
+    let StoredDocument {
+        document,
+        enrichment,
+        ..
+    } = StoredDocument::from_tantivy(document, fields);
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     DocumentRow {
-        id: text(fields.id).unwrap_or_default(),
+        id: document.id,
         date: document
-            .get_first(fields.date)
-            .and_then(|value| value.as_datetime())
-            .and_then(date_of)
+            .metadata
+            .date
             .and_then(|date| i32::try_from((date - epoch).num_days()).ok()),
-        source: text(fields.source),
-        language: text(fields.language),
-        text: text(fields.text).unwrap_or_default(),
-        sentiment: text(fields.sentiment),
-        sentiment_score: document
-            .get_first(fields.sentiment_score)
-            .and_then(|value| value.as_f64()),
-        topic: text(fields.topic),
-        cluster: text(fields.cluster),
-        team: text(fields.team),
+        source: document.metadata.source,
+        language: Some(document.language.code().to_string()),
+        text: document.text,
+        sentiment: enrichment.sentiment,
+        sentiment_score: enrichment.sentiment_score,
+        topic: enrichment.topic,
+        cluster: enrichment.cluster,
+        team: enrichment.team,
     }
 }
 

@@ -3,13 +3,12 @@
 //! the check that a filter value exists before searching for it).
 
 use super::request::RequestError;
-use crate::index::{date_of, DocumentIndex};
+use crate::index::{stored_documents, DocumentIndex, StoredDocument};
 use serde::Serialize;
 use std::collections::BTreeSet;
-use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
-use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
 /// Everything the page shows about one document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,44 +63,39 @@ pub fn find_document(
         Term::from_field_text(fields.id, id),
         IndexRecordOption::Basic,
     );
-    let top = searcher
-        .search(&query, &TopDocs::with_limit(1))
-        .map_err(engine("looking up a document"))?;
-    let Some((_, address)) = top.into_iter().next() else {
-        return Ok(None);
-    };
-    let document: TantivyDocument = searcher
-        .doc(address)
-        .map_err(engine("reading a document"))?;
-    let text_of = |field: Field| {
-        document
-            .get_first(field)
-            .and_then(|value| value.as_str())
-            .map(str::to_owned)
-    };
-    let number_of = |field: Field| document.get_first(field).and_then(|value| value.as_f64());
-    Ok(Some(DocumentView {
-        id: text_of(fields.id).unwrap_or_default(),
-        text: text_of(fields.text).unwrap_or_default(),
-        date: document
-            .get_first(fields.date)
-            .and_then(|value| value.as_datetime())
-            .and_then(date_of)
-            .map(|date| date.to_string()),
-        rating: number_of(fields.rating),
-        source: text_of(fields.source),
-        channel: text_of(fields.channel),
-        location: text_of(fields.location),
-        product: text_of(fields.product),
-        language: text_of(fields.language),
-        sentiment: text_of(fields.sentiment),
-        sentiment_score: number_of(fields.sentiment_score),
-        topic: text_of(fields.topic),
-        cluster: text_of(fields.cluster),
-        team: text_of(fields.team),
-        run: text_of(fields.run),
-        origin: text_of(fields.origin),
-    }))
+    let found = stored_documents(&searcher, fields, &query).map_err(|error| {
+        RequestError::Internal(format!(
+            "the index failed while reading a document: {error}"
+        ))
+    })?;
+    Ok(found.into_iter().next().map(document_view))
+}
+
+fn document_view(stored: StoredDocument) -> DocumentView {
+    let StoredDocument {
+        document,
+        enrichment,
+        run,
+    } = stored;
+    let metadata = document.metadata;
+    DocumentView {
+        id: document.id,
+        text: document.text,
+        date: metadata.date.map(|date| date.to_string()),
+        rating: metadata.rating,
+        source: metadata.source,
+        channel: metadata.channel,
+        location: metadata.location,
+        product: metadata.product,
+        language: Some(document.language.code().to_string()),
+        sentiment: enrichment.sentiment,
+        sentiment_score: enrichment.sentiment_score,
+        topic: enrichment.topic,
+        cluster: enrichment.cluster,
+        team: enrichment.team,
+        run: (!run.is_empty()).then_some(run),
+        origin: Some(format!("{}:{}", document.origin.file, document.origin.line)),
+    }
 }
 
 /// The distinct values of a keyword field across the index, sorted, at most `limit` (the first
