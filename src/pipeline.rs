@@ -222,11 +222,11 @@ pub fn mine_with(
     } else {
         batch.stored_where(&candidate_query(index.fields(), &workspace.config.cluster))?
     };
-    let archive_documents: Vec<Document> = archive
+    let archive_texts: Vec<&str> = archive
         .iter()
-        .map(|stored| stored.document.clone())
+        .map(|stored| stored.document.text.as_str())
         .collect();
-    let mut enriched = enrich::enrich(workspace, &fresh, &archive_documents, open, progress)?;
+    let mut enriched = enrich::enrich(workspace, &fresh, &archive_texts, open, progress)?;
     seconds.insert("encode".to_string(), enriched.encode.seconds);
     seconds.insert("classify".to_string(), enriched.classify_seconds);
     let clustering = Instant::now();

@@ -34,11 +34,11 @@ pub struct Enriched {
     pub classify_seconds: f64,
 }
 
-/// Embeds `fresh` and `archive` and classifies `fresh` with the workspace's models.
+/// Embeds `fresh` and the `archive` texts and classifies `fresh` with the workspace's models.
 pub fn enrich(
     workspace: &Workspace,
     fresh: &[Document],
-    archive: &[Document],
+    archive: &[&str],
     open: OpenEncoder<'_>,
     progress: &dyn Progress,
 ) -> Result<Enriched> {
@@ -51,8 +51,8 @@ pub fn enrich(
     progress.finish();
     let texts: Vec<&str> = fresh
         .iter()
-        .chain(archive)
         .map(|document| document.text.as_str())
+        .chain(archive.iter().copied())
         .collect();
     let (embeddings, encode) = embed_texts(
         &texts,
