@@ -31,11 +31,9 @@ figure { margin: 0.5rem 0; } svg { max-width: 100%; height: auto; }
 code { background: #eef1f4; padding: 0 0.3rem; border-radius: 3px; }
 ";
 
-/// Escapes text for HTML element content and attribute values. A URL that a customer wrote gets
-/// its `://` colon as a character reference: it reads the same, and the page holds no text a
-/// check for network references could mistake for one.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
+/// Escapes text for HTML element content and double- or single-quoted attribute values.
+pub fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + text.len() / 8);
     for character in text.chars() {
         match character {
             '&' => escaped.push_str("&amp;"),
@@ -46,7 +44,14 @@ pub fn escape(text: &str) -> String {
             other => escaped.push(other),
         }
     }
-    escaped.replace("://", "&#58;//")
+    escaped
+}
+
+/// [`escape_markup`], and a URL that a customer wrote gets its `://` colon as a character
+/// reference: it reads the same, and the page holds no text a check for network references
+/// could mistake for one.
+pub fn escape(text: &str) -> String {
+    escape_markup(text).replace("://", "&#58;//")
 }
 
 fn page(title: &str, body: &str) -> String {

@@ -11,6 +11,7 @@
 mod chart;
 mod export;
 mod html;
+pub use html::escape_markup;
 mod markdown;
 mod overview;
 mod view;

@@ -6,21 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Escapes text for HTML element content and double- or single-quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() + text.len() / 8);
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
+/// Escapes text for HTML element content and quoted attribute values (the reports' escaping,
+/// without their rewriting of `://`).
+pub use crate::report::escape_markup as escape;
 
 /// Characters left as they are in a link component: RFC 3986's unreserved set.
 const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
