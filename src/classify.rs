@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use topic::{TopicChoice, TopicPrototypes, OTHER_TOPIC};
+pub use topic::{TopicChoice, TopicModel, TopicPrototypes, OTHER_TOPIC};
 
 use crate::document::{Enrichment, Language};
 use crate::model::Embeddings;
@@ -50,12 +50,24 @@ pub enum ClassifyError {
         reason: String,
     },
     /// The encoder's embeddings do not fit the heads.
-    #[error("the encoder gives {found}-dimension embeddings but the sentiment heads expect {expected}: use the encoder the heads were trained with (e5), or train heads for this one")]
+    #[error("the encoder gives {found}-dimension embeddings but the {heads} expect {expected}: use the encoder the heads were trained with, or train heads for this one")]
     Dimension {
+        /// Which heads.
+        heads: &'static str,
         /// What the heads take.
         expected: usize,
         /// What the encoder gives.
         found: usize,
+    },
+    /// A workspace's topic head was trained on another encoder's embeddings.
+    #[error("the topic head {path} was trained on {trained} embeddings but the workspace encodes with {workspace}: run `vocmine train topic` again, or delete the head to use the taxonomy's prototypes")]
+    TopicEncoder {
+        /// The head file.
+        path: std::path::PathBuf,
+        /// The encoder the head was trained with.
+        trained: String,
+        /// The workspace's encoder.
+        workspace: String,
     },
     /// Training, loading or saving a head failed.
     #[error(transparent)]
@@ -65,7 +77,7 @@ pub enum ClassifyError {
 /// Everything the classify stage needs, built once per run.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    topics: TopicPrototypes,
+    topics: TopicModel,
     sentiment: SentimentModel,
 }
 
@@ -79,19 +91,28 @@ pub struct ClassifyReport {
 }
 
 impl Classifier {
-    /// A classifier with these topic prototypes and sentiment heads, for embeddings of
+    /// A classifier with this topic model and these sentiment heads, for embeddings of
     /// `dimension` values.
     pub fn new(
-        topics: TopicPrototypes,
+        topics: TopicModel,
         sentiment: SentimentModel,
         dimension: usize,
     ) -> Result<Self, ClassifyError> {
-        let expected = sentiment.input_dimension();
-        if expected != dimension {
-            return Err(ClassifyError::Dimension {
-                expected,
-                found: dimension,
-            });
+        let expectations = [
+            ("sentiment heads", Some(sentiment.input_dimension())),
+            ("topic head", topics.input_dimension()),
+        ];
+        for (heads, expected) in expectations {
+            match expected {
+                Some(expected) if expected != dimension => {
+                    return Err(ClassifyError::Dimension {
+                        heads,
+                        expected,
+                        found: dimension,
+                    })
+                }
+                _ => {}
+            }
         }
         Ok(Classifier { topics, sentiment })
     }
@@ -134,7 +155,12 @@ mod tests {
     fn embeddings_of_another_width_are_refused_with_a_reason() {
         let mut encoder = HashingEncoder::new(16);
         let prototypes = TopicPrototypes::build(&[], &mut encoder, 0.5).unwrap();
-        let error = Classifier::new(prototypes, SentimentModel::shipped(), 16).unwrap_err();
+        let error = Classifier::new(
+            TopicModel::ZeroShot(prototypes),
+            SentimentModel::shipped(),
+            16,
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("expect 384"), "{error}");
     }
 
@@ -147,7 +173,12 @@ mod tests {
             ..Default::default()
         }];
         let prototypes = TopicPrototypes::build(&topics, &mut encoder, 0.5).unwrap();
-        let classifier = Classifier::new(prototypes, SentimentModel::shipped(), 384).unwrap();
+        let classifier = Classifier::new(
+            TopicModel::ZeroShot(prototypes),
+            SentimentModel::shipped(),
+            384,
+        )
+        .unwrap();
         let embeddings = encoder.encode(&["refund money back", "退款"]).unwrap();
         let languages = [Language::English, Language::ChineseSimplified];
         let (enrichments, report) = classifier.classify(&embeddings, &languages);

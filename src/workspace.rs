@@ -131,6 +131,12 @@ impl Workspace {
         self.root.join("reports").join(period)
     }
 
+    /// The supervised topic head `vocmine train topic` writes; when present, `mine` uses it
+    /// instead of the taxonomy's prototypes.
+    pub fn topic_head_path(&self) -> PathBuf {
+        self.root.join("models").join("topic.json")
+    }
+
     /// Directory of caches (embeddings).
     pub fn cache_dir(&self) -> PathBuf {
         self.root.join("cache")

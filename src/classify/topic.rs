@@ -1,11 +1,52 @@
-//! Zero-shot topics: each topic of the taxonomy becomes a set of prototype embeddings (its English
-//! and Chinese descriptions and its example phrases, embedded like documents), and a document's
-//! topic is the one whose nearest prototype is most similar to it, or `other` when even that is
-//! below the threshold. Scores of sentence encoders sit in a model-specific band (e5's cosines
-//! between unrelated texts are already around 0.7), so the threshold is set per model.
+//! Topics, two ways. Zero-shot: each topic of the taxonomy becomes a set of prototype embeddings
+//! (its English and Chinese descriptions and its example phrases, embedded like documents), and a
+//! document's topic is the one whose nearest prototype is most similar to it, or `other` when
+//! even that is below the threshold. Scores of sentence encoders sit in a model-specific band
+//! (e5's cosines between unrelated texts are already around 0.7), so the threshold is set per
+//! model. Supervised: a head trained by `vocmine train topic` on a user's labelled documents
+//! replaces the prototypes; its classes are the topics.
 
+use crate::classify::learn::Head;
 use crate::config::TopicConfig;
 use crate::model::{Embeddings, Encoder, ModelChoice, ModelError};
+
+/// How a workspace assigns topics.
+#[derive(Debug, Clone)]
+pub enum TopicModel {
+    /// Nearest prototype of the configured taxonomy.
+    ZeroShot(TopicPrototypes),
+    /// A trained head: the most probable of its classes.
+    Supervised(Box<Head>),
+}
+
+impl TopicModel {
+    /// The topic of one embedding; for a head, `similarity` is the calibrated probability.
+    pub fn choose(&self, embedding: &[f32]) -> TopicChoice {
+        match self {
+            TopicModel::ZeroShot(prototypes) => prototypes.choose(embedding),
+            TopicModel::Supervised(head) => {
+                let probabilities = head.predict(embedding);
+                let (class, &probability) = probabilities
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .expect("a head has at least two classes");
+                TopicChoice {
+                    topic: head.class_names[class].clone(),
+                    similarity: probability,
+                }
+            }
+        }
+    }
+
+    /// Width of the embeddings a supervised head takes (`None` for prototypes, which take any).
+    pub fn input_dimension(&self) -> Option<usize> {
+        match self {
+            TopicModel::ZeroShot(_) => None,
+            TopicModel::Supervised(head) => Some(head.input_dimension()),
+        }
+    }
+}
 
 /// The topic name for documents no topic fits.
 pub const OTHER_TOPIC: &str = "other";

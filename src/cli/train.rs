@@ -19,11 +19,11 @@ use crate::config::Config;
 use crate::ingest::IngestSettings;
 use crate::model::{open_encoder, registry, ModelChoice};
 use crate::pipeline::{self, LabelledSettings, Split};
-use crate::workspace::write_atomically;
+use crate::workspace::{write_atomically, Workspace};
 
-/// Where labelled rows come from (shared by `train` and `eval`).
+/// Labelled files and their columns (shared by every `train` and `eval` task).
 #[derive(Debug, Args)]
-pub struct LabelArgs {
+pub struct LabelFileArgs {
     /// Labelled files (CSV, TSV, JSONL, ...).
     #[arg(long = "labels", required = true)]
     pub labels: Vec<PathBuf>,
@@ -36,15 +36,23 @@ pub struct LabelArgs {
     /// A two-column CSV (data label, class name) for files whose labels differ, e.g. `0,negative`.
     #[arg(long)]
     pub mapping: Option<PathBuf>,
+    /// libtorch threads; 0 = one per core.
+    #[arg(long, env = "VOCMINE_THREADS", default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Where labelled rows come from and which encoder embeds them (`train sentiment`, `eval`).
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// The files.
+    #[command(flatten)]
+    pub files: LabelFileArgs,
     /// Encoder (the shipped heads expect e5).
     #[arg(long, value_enum, default_value_t = ModelArg::E5)]
     pub model: ModelArg,
     /// Cut texts at this many tokens.
     #[arg(long, default_value_t = 256)]
     pub max_tokens: usize,
-    /// libtorch threads; 0 = one per core.
-    #[arg(long, env = "VOCMINE_THREADS", default_value_t = 0)]
-    pub threads: usize,
 }
 
 /// What `vocmine train` trains.
@@ -60,6 +68,35 @@ pub enum TrainTask {
     ///   vocmine train sentiment --labels airline_tweets.csv --text-column text \
     ///     --label-column sentiment --out models/sentiment-en.json
     Sentiment(TrainArgs),
+    /// A topic head for one workspace, from your own labelled documents.
+    ///
+    /// Embeds the rows outside the test split with the workspace's encoder and writes
+    /// WORKSPACE/models/topic.json. From then on `vocmine mine` gives each new document the most
+    /// probable of the head's classes (your labels) as its topic, instead of the nearest topic of
+    /// the taxonomy; name the classes as `[[team]] topics` does, so routing follows them. Delete
+    /// the file to go back to the taxonomy. `vocmine eval --task topic --folds 5` estimates the
+    /// head's accuracy first.
+    ///
+    /// Example:
+    ///   vocmine train topic my-workspace --labels complaints.csv \
+    ///     --text-column "Consumer complaint narrative" --label-column Product
+    Topic(TopicTrainArgs),
+}
+
+/// Arguments of `vocmine train topic`.
+#[derive(Debug, Args)]
+pub struct TopicTrainArgs {
+    /// The workspace whose encoder embeds the rows and which receives the head.
+    pub workspace: PathBuf,
+    /// The labelled data.
+    #[command(flatten)]
+    pub files: LabelFileArgs,
+    /// Head kind.
+    #[arg(long, value_enum, default_value_t = KindArg::Linear)]
+    pub kind: KindArg,
+    /// Seed of the validation carve and initialisation.
+    #[arg(long, default_value_t = TrainingSettings::default().seed)]
+    pub seed: u64,
 }
 
 /// Arguments of `vocmine train sentiment`.
@@ -135,6 +172,9 @@ pub struct EvalArgs {
     /// `--task topic`: K-fold cross-validation of a supervised head instead of zero-shot.
     #[arg(long)]
     pub folds: Option<usize>,
+    /// `--task topic --folds K`: the kind of head cross-validated.
+    #[arg(long, value_enum, default_value_t = KindArg::Linear)]
+    pub kind: KindArg,
 }
 
 /// Tasks `eval` scores.
@@ -152,15 +192,31 @@ pub enum TaskArg {
 
 fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
     let LabelArgs {
+        files,
+        model,
+        max_tokens,
+    } = data;
+    let mut config = Config::default();
+    config.model.encoder = ModelChoice::from(model);
+    config.model.max_tokens = max_tokens;
+    settings_for_files(files, &config, registry::cache_dir().join("embeddings"))
+}
+
+/// Settings that read `files` with `config`'s input options and embed them with its encoder
+/// through the embedding cache under `cache_root`.
+fn settings_for_files(
+    files: LabelFileArgs,
+    config: &Config,
+    cache_root: PathBuf,
+) -> Result<LabelledSettings> {
+    let LabelFileArgs {
         labels,
         text_column,
         label_column,
         mapping,
-        model,
-        max_tokens,
         threads,
-    } = data;
-    let mut config = Config::default();
+    } = files;
+    let mut config = config.clone();
     config.columns.text = Some(text_column);
     config.columns.label = Some(label_column);
     Ok(LabelledSettings {
@@ -171,9 +227,9 @@ fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
             .map(read_mapping)
             .transpose()?
             .unwrap_or_default(),
-        model: ModelChoice::from(model),
-        encoder: encoder_settings(&config, Some(max_tokens), Some(threads)),
-        cache_root: registry::cache_dir().join("embeddings"),
+        model: config.model.encoder,
+        encoder: encoder_settings(&config, None, Some(threads)),
+        cache_root,
     })
 }
 
@@ -199,13 +255,20 @@ fn read_mapping(path: &Path) -> Result<BTreeMap<String, String>> {
 
 /// Runs `vocmine train`.
 pub fn train(task: TrainTask, global: &GlobalArgs) -> Result<()> {
-    let TrainTask::Sentiment(TrainArgs {
+    match task {
+        TrainTask::Sentiment(arguments) => train_sentiment(arguments, global),
+        TrainTask::Topic(arguments) => train_topic(arguments, global),
+    }
+}
+
+fn train_sentiment(arguments: TrainArgs, global: &GlobalArgs) -> Result<()> {
+    let TrainArgs {
         data,
         out,
         kind,
         seed,
-    }) = task;
-    let inputs = data.labels.clone();
+    } = arguments;
+    let inputs = data.files.labels.clone();
     let settings = labelled_settings(data)?;
     let bars = Bars::new(global.quiet);
     let labelled = pipeline::read_labelled(&settings, Split::Train, &bars)?;
@@ -213,17 +276,48 @@ pub fn train(task: TrainTask, global: &GlobalArgs) -> Result<()> {
     let rows: Vec<usize> = (0..labelled.labels.len()).collect();
     pipeline::check_labels(&labelled, &rows, &known)?;
     let training = TrainingSettings {
-        kind: match kind {
-            KindArg::Linear => HeadKind::Linear,
-            KindArg::Mlp => HeadKind::Mlp,
-        },
+        kind: kind.into(),
         seed,
         ..TrainingSettings::default()
     };
     let command = recorded_command();
-    let head = pipeline::train_on(&labelled, &inputs, &training, &command)?;
+    let head = pipeline::train_on(&labelled, &inputs, &training, &command, false)?;
     drop(bars);
     write_atomically(&out, head.to_json().as_bytes())?;
+    print_trained(&head, kind, &out);
+    Ok(())
+}
+
+fn train_topic(arguments: TopicTrainArgs, global: &GlobalArgs) -> Result<()> {
+    let TopicTrainArgs {
+        workspace,
+        files,
+        kind,
+        seed,
+    } = arguments;
+    let workspace = Workspace::open(&workspace)?;
+    let inputs = files.labels.clone();
+    let settings = settings_for_files(files, &workspace.config, workspace.embedding_cache_dir())?;
+    let bars = Bars::new(global.quiet);
+    let labelled = pipeline::read_labelled(&settings, Split::Train, &bars)?;
+    let training = TrainingSettings {
+        kind: kind.into(),
+        seed,
+        ..TrainingSettings::default()
+    };
+    let head = pipeline::train_on(&labelled, &inputs, &training, &recorded_command(), true)?;
+    drop(bars);
+    let out = workspace.topic_head_path();
+    write_atomically(&out, head.to_json().as_bytes())?;
+    print_trained(&head, kind, &out);
+    println!(
+        "topics: {}; `vocmine mine` now gives new documents these topics",
+        head.class_names.join(", ")
+    );
+    Ok(())
+}
+
+fn print_trained(head: &Head, kind: KindArg, out: &Path) {
     let summary = &head.metadata.summary;
     println!(
         "trained a {} head on {} rows ({} for validation) into {}; regularisation {}, validation log-loss {:.4} -> {:.4} calibrated",
@@ -235,7 +329,15 @@ pub fn train(task: TrainTask, global: &GlobalArgs) -> Result<()> {
         summary.validation_nll_uncalibrated,
         summary.validation_nll_calibrated
     );
-    Ok(())
+}
+
+impl From<KindArg> for HeadKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Linear => HeadKind::Linear,
+            KindArg::Mlp => HeadKind::Mlp,
+        }
+    }
 }
 
 fn kind_name(kind: KindArg) -> &'static str {
@@ -271,6 +373,7 @@ fn eval_topic(
     settings: &LabelledSettings,
     config: Option<&Path>,
     folds: Option<usize>,
+    kind: KindArg,
     format: EvalFormat,
     global: &GlobalArgs,
 ) -> Result<()> {
@@ -280,7 +383,11 @@ fn eval_topic(
     drop(bars);
     let report = match folds {
         Some(folds) => {
-            pipeline::cross_validate_topics(&labelled, folds, &TrainingSettings::default())?
+            let training = TrainingSettings {
+                kind: kind.into(),
+                ..TrainingSettings::default()
+            };
+            pipeline::cross_validate_topics(&labelled, folds, &training)?
         }
         None => {
             let mut encoder = open_encoder(settings.model, settings.encoder.clone())?;
@@ -351,11 +458,14 @@ pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
         format,
         config,
         folds,
+        kind,
     } = arguments;
     let settings = labelled_settings(data)?;
     match task {
         TaskArg::Cluster => return eval_cluster(&settings, config.as_deref(), format, global),
-        TaskArg::Topic => return eval_topic(&settings, config.as_deref(), folds, format, global),
+        TaskArg::Topic => {
+            return eval_topic(&settings, config.as_deref(), folds, kind, format, global)
+        }
         TaskArg::Sentiment => {}
     }
     let load = |path: &Option<PathBuf>, language| -> Result<Head> {

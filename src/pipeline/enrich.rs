@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use super::embed::embed_texts;
 use super::OpenEncoder;
+use crate::classify::learn::Head;
 use crate::classify::sentiment::SentimentModel;
-use crate::classify::{topic, Classifier, ClassifyReport, TopicPrototypes};
+use crate::classify::{topic, Classifier, ClassifyError, ClassifyReport};
+use crate::classify::{TopicModel, TopicPrototypes};
 use crate::document::{Document, Enrichment};
 use crate::encode::EncodeReport;
-use crate::model::Embeddings;
+use crate::model::{Embeddings, Encoder};
 use crate::progress::Progress;
 use crate::workspace::Workspace;
 use crate::Result;
@@ -64,15 +66,10 @@ pub fn enrich(
     let (enrichments, classify) = if fresh.is_empty() {
         (Vec::new(), ClassifyReport::default())
     } else {
-        let threshold = topic::default_threshold(model.encoder);
-        let prototypes =
-            TopicPrototypes::build(&workspace.config.topics, encoder.as_mut(), threshold)?;
+        let topics = topic_model(workspace, encoder.as_mut())?;
         let languages: Vec<_> = fresh.iter().map(|document| document.language).collect();
-        let classifier = Classifier::new(
-            prototypes,
-            SentimentModel::shipped(),
-            embeddings.dimension(),
-        )?;
+        let classifier =
+            Classifier::new(topics, SentimentModel::shipped(), embeddings.dimension())?;
         classifier.classify(&embeddings.first_rows(fresh.len()), &languages)
     };
     Ok(Enriched {
@@ -83,4 +80,28 @@ pub fn enrich(
         classify,
         classify_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The workspace's trained topic head when it has one (made for this encoder), else the
+/// taxonomy's prototypes.
+fn topic_model(workspace: &Workspace, encoder: &mut dyn Encoder) -> Result<TopicModel> {
+    let path = workspace.topic_head_path();
+    if path.is_file() {
+        let head = Head::load(&path).map_err(ClassifyError::Head)?;
+        let workspace_encoder = encoder.model_id();
+        if let Some(trained) = &head.metadata.encoder {
+            if *trained != workspace_encoder {
+                return Err(ClassifyError::TopicEncoder {
+                    path,
+                    trained: trained.clone(),
+                    workspace: workspace_encoder,
+                }
+                .into());
+            }
+        }
+        return Ok(TopicModel::Supervised(Box::new(head)));
+    }
+    let threshold = topic::default_threshold(workspace.config.model.encoder);
+    let prototypes = TopicPrototypes::build(&workspace.config.topics, encoder, threshold)?;
+    Ok(TopicModel::ZeroShot(prototypes))
 }

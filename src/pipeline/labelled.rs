@@ -51,6 +51,8 @@ pub struct Labelled {
     pub embeddings: Embeddings,
     /// What the encoder did.
     pub encode: EncodeReport,
+    /// The encoder's model id.
+    pub model_id: String,
 }
 
 /// Which rows of a labelled file are kept (and embedded).
@@ -121,7 +123,7 @@ pub fn read_labelled(
                 .unwrap_or_else(|| label.to_string()),
         );
     }
-    let (embeddings, encode, _) = open_and_embed(
+    let (embeddings, encode, model_id) = open_and_embed(
         &read.documents,
         settings.model,
         &settings.encoder,
@@ -133,16 +135,19 @@ pub fn read_labelled(
         labels,
         embeddings,
         encode,
+        model_id,
     })
 }
 
 /// Trains a head on `labelled` (read with [`Split::Train`]); classes are the sorted distinct
-/// labels.
+/// labels. `record_encoder` ties the head to the encoder's model id (topic heads in a
+/// workspace); the shipped sentiment heads predate the field and leave it out.
 pub fn train_on(
     labelled: &Labelled,
     inputs: &[PathBuf],
     training: &TrainingSettings,
     command: &str,
+    record_encoder: bool,
 ) -> Result<Head> {
     let rows: Vec<usize> = (0..labelled.labels.len()).collect();
     let class_names: Vec<String> = rows
@@ -174,6 +179,7 @@ pub fn train_on(
             .iter()
             .map(|path| fingerprint(path))
             .collect::<Result<_>>()?,
+        encoder: record_encoder.then(|| labelled.model_id.clone()),
     };
     Ok(train_head(&data, training, provenance).map_err(ClassifyError::Head)?)
 }

@@ -183,6 +183,7 @@ mod tests {
             labels,
             embeddings,
             encode: EncodeReport::default(),
+            model_id: "hashing-64".into(),
         }
     }
 

@@ -6,6 +6,7 @@ mod properties;
 mod report;
 mod search;
 mod serve;
+mod topics;
 mod transaction;
 mod util;
 mod workspace;

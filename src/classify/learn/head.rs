@@ -74,6 +74,10 @@ pub struct HeadMetadata {
     pub training_command: String,
     /// The input files and their sha256 digests.
     pub data: Vec<DataFingerprint>,
+    /// The encoder (model id) whose embeddings the head takes, when it was recorded; a workspace
+    /// refuses a head made for another encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
     /// Every training setting, the seed included.
     pub settings: TrainingSettings,
     /// What training found along the way.
@@ -297,6 +301,7 @@ mod tests {
                 crate_version: "test".into(),
                 training_command: "by hand".into(),
                 data: Vec::new(),
+                encoder: None,
                 settings: TrainingSettings::default(),
                 summary: TrainingSummary {
                     fit_rows: 0,

@@ -114,6 +114,8 @@ pub struct Provenance {
     pub training_command: String,
     /// Input files and their digests.
     pub data: Vec<DataFingerprint>,
+    /// The encoder's model id, when the head is tied to one.
+    pub encoder: Option<String>,
 }
 
 /// Trains and calibrates a head.
@@ -149,6 +151,7 @@ pub fn train_head(
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             training_command: provenance.training_command,
             data: provenance.data,
+            encoder: provenance.encoder,
             settings: settings.clone(),
             summary,
         },
