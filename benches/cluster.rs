@@ -7,7 +7,7 @@
 //! narrative" --model minilm --out /tmp/cfpb.npy` once (fills the cache), then
 //! `cargo bench --bench cluster`. `VOCMINE_BENCH_MODEL` names the cache folder (default
 //! `minilm-t256`; `e5-t256` for the default encoder), `VOCMINE_BENCH_SIZES` the sizes
-//! (default `10000,50000,100000`).
+//! (default `10000,50000,100000`). `RUST_LOG=vocmine=debug` adds each clustering stage's time.
 
 mod common;
 
@@ -24,6 +24,11 @@ use vocmine::progress::NoProgress;
 const DIMENSION: usize = 384;
 
 fn main() {
+    // `RUST_LOG=vocmine=debug` prints each clustering stage's time.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let model = std::env::var("VOCMINE_BENCH_MODEL").unwrap_or_else(|_| "minilm-t256".into());
     let sizes: Vec<usize> = std::env::var("VOCMINE_BENCH_SIZES")
         .unwrap_or_else(|_| "10000,50000,100000".into())

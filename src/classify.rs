@@ -79,6 +79,8 @@ pub enum ClassifyError {
 pub struct Classifier {
     topics: TopicModel,
     sentiment: SentimentModel,
+    /// Minimum documents for a topic's centre to move, when prototypes are refined.
+    refinement: Option<usize>,
 }
 
 /// How many documents got each label.
@@ -114,7 +116,18 @@ impl Classifier {
                 _ => {}
             }
         }
-        Ok(Classifier { topics, sentiment })
+        Ok(Classifier {
+            topics,
+            sentiment,
+            refinement: None,
+        })
+    }
+
+    /// Refines zero-shot topics over each batch ([`topic::refine`]) with this minimum of
+    /// documents per topic; `None` keeps each document's nearest prototype.
+    pub fn with_refinement(mut self, min_documents: Option<usize>) -> Self {
+        self.refinement = min_documents;
+        self
     }
 
     /// The enrichment of every document (row of `embeddings`, in order), and the label counts.
@@ -124,11 +137,13 @@ impl Classifier {
         languages: &[Language],
     ) -> (Vec<Enrichment>, ClassifyReport) {
         let mut report = ClassifyReport::default();
+        let topics = self.topics.choose_all(embeddings, self.refinement);
         let enrichments = embeddings
             .rows()
             .zip(languages)
-            .map(|(row, &language)| {
-                let topic = self.topics.choose(row).topic;
+            .zip(topics)
+            .map(|((row, &language), topic)| {
+                let topic = topic.topic;
                 let sentiment = self.sentiment.predict(row, language);
                 let label = sentiment::label_name(sentiment.label).to_string();
                 *report.topic.entry(topic.clone()).or_default() += 1;

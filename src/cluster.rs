@@ -115,21 +115,37 @@ pub fn cluster_once(
     if rows == 0 {
         return empty_clustering(rows);
     }
-    let views = build_views(
-        &embeddings[..rows * dimension],
-        dimension,
-        keywords,
-        &resolved.features,
-    );
+    let views = timed("views (PCA, keyword projection)", || {
+        build_views(
+            &embeddings[..rows * dimension],
+            dimension,
+            keywords,
+            &resolved.features,
+        )
+    });
     let features = views.combined(resolved.keyword_weight);
     let (raw_labels, trials) = match resolved.method {
         ClusterMethod::NeighbourGraph => graph_labels(&views, &resolved),
         ClusterMethod::Density => (density_labels(&features, &resolved), Vec::new()),
     };
-    let mut clustering = finish(embeddings, dimension, &features, raw_labels, &resolved);
+    let mut clustering = timed("outliers and centroids", || {
+        finish(embeddings, dimension, &features, raw_labels, &resolved)
+    });
     clustering.resolution = resolved.resolution.or_else(|| best_trial(&trials));
     clustering.resolution_trials = trials;
     clustering
+}
+
+/// Runs `work`, logging its wall time at debug level (`RUST_LOG=vocmine=debug` shows where a
+/// clustering run spends its time).
+pub fn timed<T>(stage: &str, work: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let result = work();
+    tracing::debug!(
+        "cluster stage {stage}: {:.3} s",
+        started.elapsed().as_secs_f64()
+    );
+    result
 }
 
 fn empty_clustering(rows: usize) -> Clustering {
@@ -157,14 +173,14 @@ fn graph_labels(
     views: &Views,
     resolved: &ResolvedSettings,
 ) -> (Vec<Option<u32>>, Vec<resolution::ResolutionTrial>) {
-    let graph = neighbour_graph(views, resolved);
-    let (partition, trials) = match resolved.resolution {
+    let graph = timed("neighbour graph", || neighbour_graph(views, resolved));
+    let (partition, trials) = timed("communities", || match resolved.resolution {
         Some(resolution) => (
             communities::leiden(&graph, resolution, resolved.seed),
             Vec::new(),
         ),
         None => resolution::choose_resolution(&graph, &resolved.resolution_search),
-    };
+    });
     (
         drop_small_groups(&partition, resolved.density.min_cluster_size),
         trials,

@@ -21,6 +21,8 @@ pub struct Config {
     /// The topic taxonomy.
     #[serde(rename = "topic")]
     pub topics: Vec<TopicConfig>,
+    /// How the classify stage uses the taxonomy.
+    pub classify: ClassifyConfig,
     /// The teams that own problems, and the rules that route problems to them.
     #[serde(rename = "team")]
     pub teams: Vec<TeamConfig>,
@@ -28,6 +30,28 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// How problems are routed to teams.
     pub route: RouteConfig,
+}
+
+/// The classify stage's choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifyConfig {
+    /// After the nearest-prototype pass, each topic with at least `refine_min_documents`
+    /// documents is re-centred on the mean of its documents and every such document goes to the
+    /// nearest centre (one round, no labels involved): descriptions written by people rarely sit
+    /// where a topic's real texts are.
+    pub refine_topics: bool,
+    /// Documents a topic needs in one run before its centre moves.
+    pub refine_min_documents: usize,
+}
+
+impl Default for ClassifyConfig {
+    fn default() -> Self {
+        ClassifyConfig {
+            refine_topics: true,
+            refine_min_documents: 10,
+        }
+    }
 }
 
 /// The cluster stage's choices.
@@ -167,8 +191,11 @@ pub struct DefaultsConfig {
 pub struct ModelConfig {
     /// `e5` (multilingual-e5-small, default) or `minilm` (English only).
     pub encoder: ModelChoice,
-    /// Texts are cut at this many tokens.
+    /// Texts are cut at this many tokens (per window).
     pub max_tokens: usize,
+    /// A text longer than `max_tokens` is encoded as up to this many consecutive windows whose
+    /// embeddings are averaged (weighted by their tokens); 1 cuts it at `max_tokens`.
+    pub windows: usize,
     /// libtorch threads; 0 means one per core.
     pub threads: usize,
 }
@@ -178,6 +205,7 @@ impl Default for ModelConfig {
         ModelConfig {
             encoder: ModelChoice::E5Small,
             max_tokens: 256,
+            windows: 1,
             threads: 0,
         }
     }
@@ -232,6 +260,19 @@ pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn example_configs_parse() {
+        let examples = [
+            include_str!("../corpora/examples/cfpb-products.toml"),
+            include_str!("../corpora/examples/cfpb-products-oneline.toml"),
+            include_str!("../corpora/demo/vocmine.toml"),
+        ];
+        for text in examples {
+            let config = Config::parse(text).unwrap();
+            assert!(config.topics.len() >= 8);
+        }
+    }
 
     #[test]
     fn default_config_file_parses_to_defaults_plus_taxonomy() {

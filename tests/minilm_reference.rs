@@ -29,6 +29,7 @@ fn encoder(max_tokens: usize, batch_size: usize) -> BertEncoder {
         max_tokens,
         batch_size,
         threads: 1,
+        ..BertSettings::default()
     };
     BertEncoder::minilm(settings).unwrap_or_else(|error| panic!("{error}"))
 }

@@ -20,6 +20,22 @@ pub enum TopicModel {
 }
 
 impl TopicModel {
+    /// The topic of every row of `embeddings`: each row's own choice, then, for prototypes with
+    /// `refinement`, one round of re-centring ([`refine`]).
+    pub fn choose_all(
+        &self,
+        embeddings: &Embeddings,
+        refinement: Option<usize>,
+    ) -> Vec<TopicChoice> {
+        let choices: Vec<TopicChoice> = embeddings.rows().map(|row| self.choose(row)).collect();
+        match (self, refinement) {
+            (TopicModel::ZeroShot(prototypes), Some(min_documents)) => {
+                refine(prototypes.names(), embeddings, choices, min_documents)
+            }
+            _ => choices,
+        }
+    }
+
     /// The topic of one embedding; for a head, `similarity` is the calibrated probability.
     pub fn choose(&self, embedding: &[f32]) -> TopicChoice {
         match self {
@@ -106,6 +122,15 @@ impl TopicPrototypes {
         })
     }
 
+    /// Similarity of `embedding` to each topic (its nearest prototype), in taxonomy order.
+    pub fn scores(&self, embedding: &[f32]) -> Vec<f32> {
+        let mut best = vec![f32::NEG_INFINITY; self.names.len()];
+        for (row, &owner) in self.prototypes.rows().zip(&self.owners) {
+            best[owner] = best[owner].max(dot(row, embedding));
+        }
+        best
+    }
+
     /// The topic of one embedding.
     pub fn choose(&self, embedding: &[f32]) -> TopicChoice {
         let mut best = vec![f32::NEG_INFINITY; self.names.len()];
@@ -134,6 +159,61 @@ impl TopicPrototypes {
     pub fn names(&self) -> &[String] {
         &self.names
     }
+}
+
+/// One round of prototype refinement: every topic chosen by at least `min_documents` rows gets
+/// a centre, the normalised mean of those rows, and each of those rows moves to the topic whose
+/// centre is nearest. Rows in `other` or in smaller topics keep their choice. The taxonomy's
+/// descriptions say what a topic is about; the centres say where its texts actually are, which
+/// on the consumer complaints lifted zero-shot accuracy from 0.65 to 0.72 (README).
+pub fn refine(
+    names: &[String],
+    embeddings: &Embeddings,
+    choices: Vec<TopicChoice>,
+    min_documents: usize,
+) -> Vec<TopicChoice> {
+    let dimension = embeddings.dimension();
+    let position = |choice: &TopicChoice| names.iter().position(|name| *name == choice.topic);
+    let mut sums = vec![0.0f32; names.len() * dimension];
+    let mut counts = vec![0usize; names.len()];
+    for (row, choice) in embeddings.rows().zip(&choices) {
+        if let Some(topic) = position(choice) {
+            counts[topic] += 1;
+            let sum = &mut sums[topic * dimension..(topic + 1) * dimension];
+            sum.iter_mut()
+                .zip(row)
+                .for_each(|(total, value)| *total += value);
+        }
+    }
+    let centres: Vec<(usize, Vec<f32>)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &count)| count >= min_documents.max(1))
+        .map(|(topic, _)| {
+            let mut centre = sums[topic * dimension..(topic + 1) * dimension].to_vec();
+            crate::model::l2_normalise(&mut centre);
+            (topic, centre)
+        })
+        .collect();
+    let has_centre = |topic: usize| centres.iter().any(|(owner, _)| *owner == topic);
+    embeddings
+        .rows()
+        .zip(choices)
+        .map(|(row, choice)| match position(&choice) {
+            Some(topic) if has_centre(topic) => {
+                let (nearest, similarity) = centres
+                    .iter()
+                    .map(|(owner, centre)| (*owner, dot(centre, row)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .expect("the row's own topic has a centre");
+                TopicChoice {
+                    topic: names[nearest].clone(),
+                    similarity,
+                }
+            }
+            _ => choice,
+        })
+        .collect()
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -177,5 +257,45 @@ mod tests {
             .map(|row| prototypes.choose(row).topic)
             .collect();
         assert_eq!(chosen, ["refunds", "delivery", OTHER_TOPIC]);
+    }
+
+    fn embeddings(rows: &[[f32; 2]]) -> Embeddings {
+        let mut values: Vec<f32> = rows.iter().flatten().copied().collect();
+        values
+            .chunks_exact_mut(2)
+            .for_each(crate::model::l2_normalise);
+        Embeddings::new(2, values, 0)
+    }
+
+    fn choice(topic: &str) -> TopicChoice {
+        TopicChoice {
+            topic: topic.into(),
+            similarity: 0.0,
+        }
+    }
+
+    #[test]
+    fn refinement_moves_rows_to_the_nearest_centre_of_chosen_rows() {
+        let names = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        // Rows 0-2 sit around (1, 0), rows 3-5 around (0, 1); the prototypes put row 2 in b
+        // and row 5 in `other`; c is chosen once, below the minimum, so it keeps its row.
+        let rows = embeddings(&[
+            [1.0, 0.1],
+            [1.0, 0.0],
+            [1.0, 0.2],
+            [0.1, 1.0],
+            [0.0, 1.0],
+            [0.2, 1.0],
+            [1.0, 1.0],
+        ]);
+        let choices = ["a", "a", "b", "b", "b", OTHER_TOPIC, "c"]
+            .into_iter()
+            .map(choice)
+            .collect();
+        let refined: Vec<String> = refine(&names, &rows, choices, 2)
+            .into_iter()
+            .map(|choice| choice.topic)
+            .collect();
+        assert_eq!(refined, ["a", "a", "a", "b", "b", OTHER_TOPIC, "c"]);
     }
 }

@@ -53,6 +53,9 @@ pub struct LabelArgs {
     /// Cut texts at this many tokens.
     #[arg(long, default_value_t = 256)]
     pub max_tokens: usize,
+    /// Read long texts as up to this many windows of `--max-tokens` (as `[model] windows`).
+    #[arg(long, default_value_t = 1)]
+    pub windows: usize,
 }
 
 /// What `vocmine train` trains.
@@ -195,10 +198,12 @@ fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
         files,
         model,
         max_tokens,
+        windows,
     } = data;
     let mut config = Config::default();
     config.model.encoder = ModelChoice::from(model);
     config.model.max_tokens = max_tokens;
+    config.model.windows = windows;
     settings_for_files(files, &config, registry::cache_dir().join("embeddings"))
 }
 
@@ -393,7 +398,11 @@ fn eval_topic(
             let mut encoder = open_encoder(settings.model, settings.encoder.clone())?;
             let prototypes =
                 TopicPrototypes::build(&config.topics, &mut encoder, f32::NEG_INFINITY)?;
-            pipeline::evaluate_zero_shot_topics(&labelled, &prototypes)?
+            let classify = &config.classify;
+            let refinement = classify
+                .refine_topics
+                .then_some(classify.refine_min_documents);
+            pipeline::evaluate_zero_shot_topics(&labelled, &prototypes, refinement)?
         }
     };
     print_eval(&report, format)

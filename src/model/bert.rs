@@ -21,6 +21,9 @@ use super::{l2_normalise, Embeddings, Encoded, Encoder, ModelError, SubwordToken
 pub struct BertSettings {
     /// Longest input in tokens, special tokens included; longer texts are cut (and counted).
     pub max_tokens: usize,
+    /// Windows of `max_tokens` a long text is read as (their embeddings averaged, weighted by
+    /// tokens); 1 cuts it after the first.
+    pub windows: usize,
     /// Texts per forward pass.
     pub batch_size: usize,
     /// libtorch intra-op threads (a process-wide setting). Use 1 when the machine is shared:
@@ -32,6 +35,7 @@ impl Default for BertSettings {
     fn default() -> Self {
         BertSettings {
             max_tokens: 256,
+            windows: 1,
             batch_size: 32,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
@@ -44,6 +48,7 @@ impl BertSettings {
         let defaults = BertSettings::default();
         BertSettings {
             max_tokens: config.max_tokens,
+            windows: config.windows.max(1),
             threads: if config.threads == 0 {
                 defaults.threads
             } else {
@@ -139,11 +144,17 @@ impl BertEncoder {
         &self.settings
     }
 
-    /// Token ids of every text (prefix included), tokenised in parallel.
+    /// Token ids of every text (prefix included), tokenised in parallel, up to the length of
+    /// all its windows.
     pub fn tokenize(&self, texts: &[&str]) -> Vec<Encoded> {
         // Borrow only the thread-safe parts: the model's tensors are not `Sync`.
         let (tokenizer, prefix) = (&self.tokenizer, self.prefix.as_str());
-        let max_tokens = self.settings.max_tokens;
+        let BertSettings {
+            max_tokens,
+            windows,
+            ..
+        } = self.settings;
+        let max_tokens = windows.max(1) * max_tokens.saturating_sub(2) + 2;
         texts
             .par_iter()
             .map(|text| {
@@ -214,6 +225,35 @@ fn read_config(path: &Path) -> Result<BertConfig, ModelError> {
     })
 }
 
+/// Model inputs of every text: the text itself when it fits in `max_tokens`, else consecutive
+/// windows of its tokens, each wrapped in the text's first and last special tokens (so every
+/// window reads like a text of its own). Returns the inputs and the text each belongs to.
+fn into_windows(encoded: Vec<Encoded>, max_tokens: usize) -> (Vec<Encoded>, Vec<usize>) {
+    let mut pieces = Vec::with_capacity(encoded.len());
+    let mut owners = Vec::with_capacity(encoded.len());
+    let body_length = max_tokens.saturating_sub(2).max(1);
+    for (owner, text) in encoded.into_iter().enumerate() {
+        if text.ids.len() <= max_tokens || text.ids.len() < 3 {
+            pieces.push(text);
+            owners.push(owner);
+            continue;
+        }
+        let (first, last) = (text.ids[0], text.ids[text.ids.len() - 1]);
+        for chunk in text.ids[1..text.ids.len() - 1].chunks(body_length) {
+            let mut ids = Vec::with_capacity(chunk.len() + 2);
+            ids.push(first);
+            ids.extend_from_slice(chunk);
+            ids.push(last);
+            pieces.push(Encoded {
+                ids,
+                truncated: false,
+            });
+            owners.push(owner);
+        }
+    }
+    (pieces, owners)
+}
+
 /// Positions of `encoded` sorted by token length, cut into batches of at most `batch_size`.
 fn batches_by_length(encoded: &[Encoded], batch_size: usize) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..encoded.len()).collect();
@@ -230,18 +270,49 @@ impl Encoder for BertEncoder {
     }
 
     fn model_id(&self) -> String {
-        format!("{}-t{}", self.name, self.settings.max_tokens)
+        let BertSettings {
+            max_tokens,
+            windows,
+            ..
+        } = self.settings;
+        match windows {
+            0 | 1 => format!("{}-t{max_tokens}", self.name),
+            _ => format!("{}-t{max_tokens}-w{windows}", self.name),
+        }
     }
 
     fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError> {
         let encoded = self.tokenize(texts);
         let truncated = encoded.iter().filter(|encoded| encoded.truncated).count();
+        let (pieces, owners) = into_windows(encoded, self.settings.max_tokens);
         let mut values = vec![0.0f32; texts.len() * self.dimension];
-        for batch in batches_by_length(&encoded, self.settings.batch_size) {
-            let members: Vec<&Encoded> = batch.iter().map(|&index| &encoded[index]).collect();
+        let mut windows_per_text = vec![0usize; texts.len()];
+        owners
+            .iter()
+            .for_each(|&owner| windows_per_text[owner] += 1);
+        for batch in batches_by_length(&pieces, self.settings.batch_size) {
+            let members: Vec<&Encoded> = batch.iter().map(|&index| &pieces[index]).collect();
             let rows = self.embed_batch(&members)?;
             for (&index, row) in batch.iter().zip(rows.chunks_exact(self.dimension)) {
-                values[index * self.dimension..(index + 1) * self.dimension].copy_from_slice(row);
+                let owner = owners[index];
+                let target = &mut values[owner * self.dimension..(owner + 1) * self.dimension];
+                if windows_per_text[owner] == 1 {
+                    target.copy_from_slice(row);
+                } else {
+                    let weight = pieces[index].ids.len() as f32;
+                    target
+                        .iter_mut()
+                        .zip(row)
+                        .for_each(|(sum, value)| *sum += weight * value);
+                }
+            }
+        }
+        for (row, &count) in values
+            .chunks_exact_mut(self.dimension)
+            .zip(&windows_per_text)
+        {
+            if count > 1 {
+                l2_normalise(row);
             }
         }
         Ok(Embeddings::new(self.dimension, values, truncated))
@@ -264,6 +335,30 @@ mod tests {
         let texts: Vec<Encoded> = [5, 1, 9, 3, 7].into_iter().map(encoded).collect();
         let batches = batches_by_length(&texts, 2);
         assert_eq!(batches, vec![vec![1, 3], vec![0, 4], vec![2]]);
+    }
+
+    #[test]
+    fn long_texts_become_wrapped_windows_and_short_ones_stay_whole() {
+        let short = Encoded {
+            ids: vec![0, 5, 6, 2],
+            truncated: false,
+        };
+        let long = Encoded {
+            ids: vec![0, 10, 11, 12, 13, 14, 2],
+            truncated: false,
+        };
+        let (pieces, owners) = into_windows(vec![short.clone(), long], 4);
+        let ids: Vec<Vec<i64>> = pieces.into_iter().map(|piece| piece.ids).collect();
+        assert_eq!(
+            ids,
+            vec![
+                vec![0, 5, 6, 2],
+                vec![0, 10, 11, 2],
+                vec![0, 12, 13, 2],
+                vec![0, 14, 2]
+            ]
+        );
+        assert_eq!(owners, vec![0, 1, 1, 1]);
     }
 
     #[test]

@@ -68,8 +68,14 @@ pub fn enrich(
     } else {
         let topics = topic_model(workspace, encoder.as_mut())?;
         let languages: Vec<_> = fresh.iter().map(|document| document.language).collect();
+        let classify = &workspace.config.classify;
         let classifier =
-            Classifier::new(topics, SentimentModel::shipped(), embeddings.dimension())?;
+            Classifier::new(topics, SentimentModel::shipped(), embeddings.dimension())?
+                .with_refinement(
+                    classify
+                        .refine_topics
+                        .then_some(classify.refine_min_documents),
+                );
         classifier.classify(&embeddings.first_rows(fresh.len()), &languages)
     };
     Ok(Enriched {

@@ -17,7 +17,7 @@ use crate::cluster::tracking::{
     assign_ids, match_clusters, ClusterMatching, TrackedCluster, TrackingSettings,
 };
 use crate::cluster::trend::{cluster_status, is_spike, TrendSettings};
-use crate::cluster::{cluster, ClusterSettings, Clustering};
+use crate::cluster::{cluster, timed, ClusterSettings, Clustering};
 use crate::config::{ClusterConfig, Config};
 use crate::document::{Document, Enrichment};
 use crate::label::{keyword_terms, label_clusters, ClusterLabel, LabelInput, LabelSettings};
@@ -95,7 +95,7 @@ pub fn find_problems(
     let numbers = assign_ids(&matching, history.next_id.max(1));
     let members = members_of(&clustering);
     progress.start("label and route problems", None);
-    let labels = label_candidates(candidates, &clustering);
+    let labels = timed("label", || label_candidates(candidates, &clustering));
     let router = Router::new(
         &config.teams,
         &config.topics,
@@ -227,11 +227,13 @@ fn cluster_candidates(
         .iter()
         .flat_map(|&row| candidates[row].embedding.iter().copied())
         .collect();
-    let terms: Vec<Vec<String>> = order
-        .par_iter()
-        .map(|&row| keyword_terms(&candidates[row].document.text))
-        .collect();
-    let keywords = tfidf_rows(&terms, &KeywordSettings::default());
+    let keywords = timed("keyword terms and TF-IDF", || {
+        let terms: Vec<Vec<String>> = order
+            .par_iter()
+            .map(|&row| keyword_terms(&candidates[row].document.text))
+            .collect();
+        tfidf_rows(&terms, &KeywordSettings::default())
+    });
     let settings = ClusterSettings {
         seed: config.seed,
         min_cluster_size: config.min_cluster_size,

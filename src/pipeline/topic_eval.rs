@@ -8,13 +8,16 @@
 use super::labelled::{EvalReport, Labelled};
 use crate::classify::learn::train::{train_head, Provenance, TrainingData, TrainingSettings};
 use crate::classify::learn::{ClassificationReport, Head, MatrixView};
-use crate::classify::{ClassifyError, TopicPrototypes};
+use crate::classify::{ClassifyError, TopicModel, TopicPrototypes};
 use crate::Result;
 
-/// Scores the nearest-prototype topic of every row against its label.
+/// Scores the nearest-prototype topic of every row against its label, refined over all rows
+/// when `refinement` gives a minimum of documents per topic (as `mine` does with
+/// `[classify] refine_topics`).
 pub fn evaluate_zero_shot_topics(
     labelled: &Labelled,
     prototypes: &TopicPrototypes,
+    refinement: Option<usize>,
 ) -> Result<EvalReport> {
     let class_names = prototypes.names().to_vec();
     let known: Vec<&str> = class_names.iter().map(String::as_str).collect();
@@ -24,19 +27,17 @@ pub fn evaluate_zero_shot_topics(
         .iter()
         .map(|&row| position(&class_names, &labelled.labels[row]))
         .collect();
-    let predicted: Vec<usize> = rows
+    let model = TopicModel::ZeroShot(prototypes.clone());
+    let predicted: Vec<usize> = model
+        .choose_all(&labelled.embeddings, refinement)
         .iter()
-        .map(|&row| {
-            let choice = prototypes.choose(labelled.embeddings.row(row));
-            position(&class_names, &choice.topic)
-        })
+        .map(|choice| position(&class_names, &choice.topic))
         .collect();
-    report(
-        "zero-shot, nearest prototype",
-        &truth,
-        &predicted,
-        &class_names,
-    )
+    let mode = match refinement {
+        Some(_) => "zero-shot, nearest prototype, refined on the rows",
+        None => "zero-shot, nearest prototype",
+    };
+    report(mode, &truth, &predicted, &class_names)
 }
 
 /// K-fold cross-validation of a supervised head over every row.
@@ -230,9 +231,11 @@ mod tests {
         ];
         let mut encoder = HashingEncoder::new(64);
         let prototypes = TopicPrototypes::build(&topics, &mut encoder, f32::NEG_INFINITY).unwrap();
-        let report = evaluate_zero_shot_topics(&labelled, &prototypes).unwrap();
-        assert!(report.scores.accuracy > 0.95, "{}", report.scores.accuracy);
+        for refinement in [None, Some(5)] {
+            let report = evaluate_zero_shot_topics(&labelled, &prototypes, refinement).unwrap();
+            assert!(report.scores.accuracy > 0.95, "{}", report.scores.accuracy);
+        }
         let only_repair = TopicPrototypes::build(&topics[..1], &mut encoder, 0.0).unwrap();
-        assert!(evaluate_zero_shot_topics(&labelled, &only_repair).is_err());
+        assert!(evaluate_zero_shot_topics(&labelled, &only_repair, None).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `vocmine` binary.
 
+mod demo;
 mod ingest;
 mod problems;
 mod properties;
