@@ -183,10 +183,16 @@ fn is_boilerplate(term: &str) -> bool {
     const WORDS: &[&str] = &[
         "email", "phone", "card", "id", "http", "https", "www", "com", "html",
     ];
+    // Everyday Chinese verbs and fillers: searchable, but they say nothing about a problem
+    // (they topped the demo's book-review cluster as 看 / 说 / 好).
+    const GENERIC_CHINESE: &[&str] = &[
+        "看", "说", "去", "好", "想", "来", "做", "给", "让", "觉得", "感觉", "知道", "东西",
+        "真的", "非常", "比较", "一下", "有点", "时候", "一次", "地方",
+    ];
     let redaction = term.len() >= 2 && term.chars().all(|c| c == 'x');
     let number = term.chars().all(|c| c.is_ascii_digit() || c == '.');
     let letter = term.chars().count() == 1 && term.is_ascii();
-    redaction || number || letter || WORDS.contains(&term)
+    redaction || number || letter || WORDS.contains(&term) || GENERIC_CHINESE.contains(&term)
 }
 
 /// Up to `settings.quotes` members, each chosen to be close to the centroid and unlike the
@@ -266,8 +272,8 @@ mod tests {
         let documents = [
             input("Refund refunded XXXX still waiting http://x.com", &east, 0),
             input("waiting for my refund 2026", &east, 0),
-            input("刹车异响 刹车", &north, 1),
-            input("still waiting, 刹车 noise", &north, 1),
+            input("刹车异响 刹车 我觉得", &north, 1),
+            input("still waiting, 刹车 noise 看 看 看", &north, 1),
         ];
         let labels = label_clusters(&documents, &LabelSettings::default());
         let refund = &labels[&0];
@@ -277,6 +283,10 @@ mod tests {
             .iter()
             .all(|word| word != "xxxx" && word != "http" && word != "2026"));
         assert_eq!(labels[&1].keywords[0], "刹车");
+        assert!(labels[&1]
+            .keywords
+            .iter()
+            .all(|word| word != "看" && word != "觉得"));
         assert!(refund.title.starts_with("refund"));
     }
 

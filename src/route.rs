@@ -103,12 +103,12 @@ impl Router {
             .iter()
             .map(|team| {
                 let mut owned = team.topics.clone();
-                owned.extend(
-                    topics
-                        .iter()
-                        .filter(|topic| topic.team.as_deref() == Some(team.name.as_str()))
-                        .map(|topic| topic.name.clone()),
-                );
+                for topic in topics {
+                    let named_here = topic.team.as_deref() == Some(team.name.as_str());
+                    if named_here && !owned.contains(&topic.name) {
+                        owned.push(topic.name.clone());
+                    }
+                }
                 PreparedTeam {
                     name: team.name.clone(),
                     keywords: team

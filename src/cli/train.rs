@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::embed::{encoder_settings, ModelArg};
 use super::progress::Bars;
 use super::GlobalArgs;
-use crate::classify::learn::train::HeadKind;
+use crate::classify::learn::train::{ClassWeighting, HeadKind};
 use crate::classify::learn::{Head, TrainingSettings};
 use crate::classify::sentiment::SentimentModel;
 use crate::classify::{ClassifyError, TopicPrototypes};
@@ -97,6 +97,9 @@ pub struct TopicTrainArgs {
     /// Head kind.
     #[arg(long, value_enum, default_value_t = KindArg::Linear)]
     pub kind: KindArg,
+    /// Class weights in the loss.
+    #[arg(long, value_enum, default_value_t = ClassWeightArg::SqrtBalanced)]
+    pub class_weights: ClassWeightArg,
     /// Seed of the validation carve and initialisation.
     #[arg(long, default_value_t = TrainingSettings::default().seed)]
     pub seed: u64,
@@ -114,6 +117,9 @@ pub struct TrainArgs {
     /// Head kind.
     #[arg(long, value_enum, default_value_t = KindArg::Linear)]
     pub kind: KindArg,
+    /// Class weights in the loss.
+    #[arg(long, value_enum, default_value_t = ClassWeightArg::SqrtBalanced)]
+    pub class_weights: ClassWeightArg,
     /// Seed of the validation carve and initialisation.
     #[arg(long, default_value_t = TrainingSettings::default().seed)]
     pub seed: u64,
@@ -126,6 +132,27 @@ pub enum KindArg {
     Linear,
     /// One hidden layer of 256 ReLU units.
     Mlp,
+}
+
+/// Class weights in the training loss, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassWeightArg {
+    /// The square root of the balanced weight (the default): rare classes lifted a little.
+    SqrtBalanced,
+    /// rows / (classes x rows of the class), as scikit-learn's "balanced".
+    Balanced,
+    /// Every row counts once: best accuracy when classes are as skewed as the data ahead.
+    Uniform,
+}
+
+impl From<ClassWeightArg> for ClassWeighting {
+    fn from(weights: ClassWeightArg) -> Self {
+        match weights {
+            ClassWeightArg::SqrtBalanced => ClassWeighting::SquareRootBalanced,
+            ClassWeightArg::Balanced => ClassWeighting::Balanced,
+            ClassWeightArg::Uniform => ClassWeighting::Uniform,
+        }
+    }
 }
 
 /// Which rows `eval` scores.
@@ -178,6 +205,9 @@ pub struct EvalArgs {
     /// `--task topic --folds K`: the kind of head cross-validated.
     #[arg(long, value_enum, default_value_t = KindArg::Linear)]
     pub kind: KindArg,
+    /// `--task topic --folds K`: class weights in the loss.
+    #[arg(long, value_enum, default_value_t = ClassWeightArg::SqrtBalanced)]
+    pub class_weights: ClassWeightArg,
 }
 
 /// Tasks `eval` scores.
@@ -271,6 +301,7 @@ fn train_sentiment(arguments: TrainArgs, global: &GlobalArgs) -> Result<()> {
         data,
         out,
         kind,
+        class_weights,
         seed,
     } = arguments;
     let inputs = data.files.labels.clone();
@@ -282,6 +313,7 @@ fn train_sentiment(arguments: TrainArgs, global: &GlobalArgs) -> Result<()> {
     pipeline::check_labels(&labelled, &rows, &known)?;
     let training = TrainingSettings {
         kind: kind.into(),
+        class_weighting: class_weights.into(),
         seed,
         ..TrainingSettings::default()
     };
@@ -298,6 +330,7 @@ fn train_topic(arguments: TopicTrainArgs, global: &GlobalArgs) -> Result<()> {
         workspace,
         files,
         kind,
+        class_weights,
         seed,
     } = arguments;
     let workspace = Workspace::open(&workspace)?;
@@ -307,6 +340,7 @@ fn train_topic(arguments: TopicTrainArgs, global: &GlobalArgs) -> Result<()> {
     let labelled = pipeline::read_labelled(&settings, Split::Train, &bars)?;
     let training = TrainingSettings {
         kind: kind.into(),
+        class_weighting: class_weights.into(),
         seed,
         ..TrainingSettings::default()
     };
@@ -378,7 +412,7 @@ fn eval_topic(
     settings: &LabelledSettings,
     config: Option<&Path>,
     folds: Option<usize>,
-    kind: KindArg,
+    training: TrainingSettings,
     format: EvalFormat,
     global: &GlobalArgs,
 ) -> Result<()> {
@@ -387,13 +421,7 @@ fn eval_topic(
     let labelled = pipeline::read_labelled(settings, Split::All, &bars)?;
     drop(bars);
     let report = match folds {
-        Some(folds) => {
-            let training = TrainingSettings {
-                kind: kind.into(),
-                ..TrainingSettings::default()
-            };
-            pipeline::cross_validate_topics(&labelled, folds, &training)?
-        }
+        Some(folds) => pipeline::cross_validate_topics(&labelled, folds, &training)?,
         None => {
             let mut encoder = open_encoder(settings.model, settings.encoder.clone())?;
             let prototypes =
@@ -468,12 +496,25 @@ pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
         config,
         folds,
         kind,
+        class_weights,
     } = arguments;
     let settings = labelled_settings(data)?;
     match task {
         TaskArg::Cluster => return eval_cluster(&settings, config.as_deref(), format, global),
         TaskArg::Topic => {
-            return eval_topic(&settings, config.as_deref(), folds, kind, format, global)
+            let training = TrainingSettings {
+                kind: kind.into(),
+                class_weighting: class_weights.into(),
+                ..TrainingSettings::default()
+            };
+            return eval_topic(
+                &settings,
+                config.as_deref(),
+                folds,
+                training,
+                format,
+                global,
+            );
         }
         TaskArg::Sentiment => {}
     }
