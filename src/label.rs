@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::tokenise::for_each_term;
@@ -109,25 +110,41 @@ fn count_terms(documents: &[LabelInput<'_>]) -> TermCounts {
         per_cluster: BTreeMap::new(),
         surfaces: HashMap::new(),
     };
-    for document in documents {
+    // Tokenising is the cost, so it runs on every core; counting stays in document order.
+    let occurrences: Vec<Vec<(String, String)>> = documents
+        .par_iter()
+        .map(|document| match document.cluster {
+            Some(_) => term_occurrences(document.text),
+            None => Vec::new(),
+        })
+        .collect();
+    for (document, terms) in documents.iter().zip(occurrences) {
         let Some(cluster) = document.cluster else {
             continue;
         };
         let cluster_counts = counts.per_cluster.entry(cluster).or_default();
-        for_each_term(document.text, |term| {
-            if term.sub_word || is_boilerplate(term.text) {
-                return;
-            }
-            *cluster_counts.entry(term.text.to_string()).or_default() += 1.0;
+        for (term, surface) in terms {
+            *cluster_counts.entry(term.clone()).or_default() += 1.0;
             *counts
                 .surfaces
-                .entry(term.text.to_string())
+                .entry(term)
                 .or_default()
-                .entry(term.surface.to_lowercase())
+                .entry(surface)
                 .or_default() += 1;
-        });
+        }
     }
     counts
+}
+
+/// The keyword terms of a text with the lowercased surface form each came from.
+fn term_occurrences(text: &str) -> Vec<(String, String)> {
+    let mut terms = Vec::new();
+    for_each_term(text, |term| {
+        if !term.sub_word && !is_boilerplate(term.text) {
+            terms.push((term.text.to_string(), term.surface.to_lowercase()));
+        }
+    });
+    terms
 }
 
 /// Class-based TF-IDF: a term's frequency in the cluster, weighted by log(1 + average words per
