@@ -52,11 +52,13 @@ pub enum Command {
     ///
     /// Example: vocmine init ./acme-feedback
     Init(InitArgs),
-    /// Read input files into the workspace: parse, clean, deduplicate and index them.
+    /// Mine input files into the workspace: read, clean, deduplicate, encode, classify, find the
+    /// recurring problems, route them to teams, index, and write the reports.
     ///
     /// Files already mined are recognised (by id and by content), so re-running on the same
     /// export adds nothing and a new month's export adds only its new rows. Rows that cannot be
-    /// read go to rejects/<run>.csv with file, line and reason.
+    /// read go to rejects/<run>.csv with file, line and reason. Reports go to
+    /// reports/<period>/ (see `vocmine report --help`).
     ///
     /// Example: vocmine mine ./acme-feedback exports/2026-10/*.csv complaints.jsonl
     Mine(MineArgs),
@@ -70,6 +72,7 @@ pub enum Command {
     ///   vocmine search ws "refund fee" --since 2026-09-01 --source complaint
     ///   vocmine search ws '"long wait"' --format json
     ///   vocmine search ws 刹車 --lang zh-Hans --rating 1-2
+    #[command(verbatim_doc_comment)]
     Search(Box<SearchArgs>),
     /// Write the sentence embeddings of any input file, for your own tools and checks.
     ///
@@ -83,18 +86,25 @@ pub enum Command {
     /// Examples:
     ///   vocmine embed reviews.csv --out reviews.npy
     ///   vocmine embed tweets.csv --text-column text --label-column sentiment --out t.jsonl --format jsonl
+    #[command(verbatim_doc_comment)]
     Embed(embed::EmbedArgs),
-    /// Train a classifier head on labelled data (see `vocmine train sentiment --help`).
+    /// Train a classifier head on labelled data: `train sentiment` (a shipped-head style file) or
+    /// `train topic` (a workspace's topic head).
     #[command(subcommand)]
     Train(train::TrainTask),
-    /// Score the sentiment heads on a labelled file: accuracy, macro-F1, per class, confusion.
+    /// Score sentiment, topics or recurring problems against a labelled file.
     ///
-    /// Only the test split is scored unless --split all. A file with only negative and positive
-    /// labels is scored in binary mode (the larger of the two probabilities wins), and the
-    /// output says so.
+    /// --task sentiment (default): the shipped heads' accuracy, macro-F1, per class and
+    /// confusion; only the test split unless --split all; a file with only negative and
+    /// positive labels is scored in binary mode, and the output says so.
+    /// --task topic: zero-shot from --config's taxonomy, or a supervised head with --folds K.
+    /// --task cluster: NMI, ARI and unassigned share of the problem stages over every row.
     ///
-    /// Example:
-    ///   vocmine eval --task sentiment --labels tweets.csv --text-column text --label-column sentiment --format json
+    /// Examples:
+    ///   vocmine eval --labels tweets.csv --text-column text --label-column sentiment --format json
+    ///   vocmine eval --task topic --labels cfpb.csv --text-column "Consumer complaint narrative" \
+    ///     --label-column Product --model minilm --folds 5 --windows 4 --class-weights uniform
+    #[command(verbatim_doc_comment)]
     Eval(Box<train::EvalArgs>),
     /// Write a period's reports again from its problems.json, without running any model.
     ///
@@ -120,6 +130,7 @@ pub enum Command {
     /// Examples:
     ///   vocmine serve ws
     ///   vocmine serve ws --port 9000
+    #[command(verbatim_doc_comment)]
     Serve(serve::ServeArgs),
 }
 

@@ -70,6 +70,7 @@ pub enum TrainTask {
     /// Example:
     ///   vocmine train sentiment --labels airline_tweets.csv --text-column text \
     ///     --label-column sentiment --out models/sentiment-en.json
+    #[command(verbatim_doc_comment)]
     Sentiment(TrainArgs),
     /// A topic head for one workspace, from your own labelled documents.
     ///
@@ -83,6 +84,7 @@ pub enum TrainTask {
     /// Example:
     ///   vocmine train topic my-workspace --labels complaints.csv \
     ///     --text-column "Consumer complaint narrative" --label-column Product
+    #[command(verbatim_doc_comment)]
     Topic(TopicTrainArgs),
 }
 
