@@ -133,11 +133,7 @@ impl TopicPrototypes {
 
     /// The topic of one embedding.
     pub fn choose(&self, embedding: &[f32]) -> TopicChoice {
-        let mut best = vec![f32::NEG_INFINITY; self.names.len()];
-        for (row, &owner) in self.prototypes.rows().zip(&self.owners) {
-            let similarity = dot(row, embedding);
-            best[owner] = best[owner].max(similarity);
-        }
+        let best = self.scores(embedding);
         let winner = best
             .iter()
             .enumerate()

@@ -96,15 +96,9 @@ pub struct TopicTrainArgs {
     /// The labelled data.
     #[command(flatten)]
     pub files: LabelFileArgs,
-    /// Head kind.
-    #[arg(long, value_enum, default_value_t = KindArg::Linear)]
-    pub kind: KindArg,
-    /// Class weights in the loss.
-    #[arg(long, value_enum, default_value_t = ClassWeightArg::SqrtBalanced)]
-    pub class_weights: ClassWeightArg,
-    /// Seed of the validation carve and initialisation.
-    #[arg(long, default_value_t = TrainingSettings::default().seed)]
-    pub seed: u64,
+    /// How the head is trained.
+    #[command(flatten)]
+    pub head: HeadArgs,
 }
 
 /// Arguments of `vocmine train sentiment`.
@@ -116,6 +110,14 @@ pub struct TrainArgs {
     /// Where to write the head (JSON).
     #[arg(long)]
     pub out: PathBuf,
+    /// How the head is trained.
+    #[command(flatten)]
+    pub head: HeadArgs,
+}
+
+/// How `train` fits a head (shared by `train sentiment` and `train topic`).
+#[derive(Debug, Args)]
+pub struct HeadArgs {
     /// Head kind.
     #[arg(long, value_enum, default_value_t = KindArg::Linear)]
     pub kind: KindArg,
@@ -125,6 +127,23 @@ pub struct TrainArgs {
     /// Seed of the validation carve and initialisation.
     #[arg(long, default_value_t = TrainingSettings::default().seed)]
     pub seed: u64,
+}
+
+impl HeadArgs {
+    /// The training settings these arguments ask for.
+    fn settings(&self) -> TrainingSettings {
+        training_settings(self.kind, self.class_weights, self.seed)
+    }
+}
+
+/// Training settings with this head kind, class weighting and seed, the rest at their defaults.
+fn training_settings(kind: KindArg, weights: ClassWeightArg, seed: u64) -> TrainingSettings {
+    TrainingSettings {
+        kind: kind.into(),
+        class_weighting: weights.into(),
+        seed,
+        ..TrainingSettings::default()
+    }
 }
 
 /// Head kinds on the command line.
@@ -302,9 +321,7 @@ fn train_sentiment(arguments: TrainArgs, global: &GlobalArgs) -> Result<()> {
     let TrainArgs {
         data,
         out,
-        kind,
-        class_weights,
-        seed,
+        head: head_args,
     } = arguments;
     let inputs = data.files.labels.clone();
     let settings = labelled_settings(data)?;
@@ -313,17 +330,12 @@ fn train_sentiment(arguments: TrainArgs, global: &GlobalArgs) -> Result<()> {
     let known = ["negative", "neutral", "positive"];
     let rows: Vec<usize> = (0..labelled.labels.len()).collect();
     pipeline::check_labels(&labelled, &rows, &known)?;
-    let training = TrainingSettings {
-        kind: kind.into(),
-        class_weighting: class_weights.into(),
-        seed,
-        ..TrainingSettings::default()
-    };
+    let training = head_args.settings();
     let command = recorded_command();
     let head = pipeline::train_on(&labelled, &inputs, &training, &command, false)?;
     drop(bars);
     write_atomically(&out, head.to_json().as_bytes())?;
-    print_trained(&head, kind, &out);
+    print_trained(&head, head_args.kind, &out);
     Ok(())
 }
 
@@ -331,26 +343,19 @@ fn train_topic(arguments: TopicTrainArgs, global: &GlobalArgs) -> Result<()> {
     let TopicTrainArgs {
         workspace,
         files,
-        kind,
-        class_weights,
-        seed,
+        head: head_args,
     } = arguments;
     let workspace = Workspace::open(&workspace)?;
     let inputs = files.labels.clone();
     let settings = settings_for_files(files, &workspace.config, workspace.embedding_cache_dir())?;
     let bars = Bars::new(global.quiet);
     let labelled = pipeline::read_labelled(&settings, Split::Train, &bars)?;
-    let training = TrainingSettings {
-        kind: kind.into(),
-        class_weighting: class_weights.into(),
-        seed,
-        ..TrainingSettings::default()
-    };
+    let training = head_args.settings();
     let head = pipeline::train_on(&labelled, &inputs, &training, &recorded_command(), true)?;
     drop(bars);
     let out = workspace.topic_head_path();
     write_atomically(&out, head.to_json().as_bytes())?;
-    print_trained(&head, kind, &out);
+    print_trained(&head, head_args.kind, &out);
     println!(
         "topics: {}; `vocmine mine` now gives new documents these topics",
         head.class_names.join(", ")
@@ -504,11 +509,8 @@ pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
     match task {
         TaskArg::Cluster => return eval_cluster(&settings, config.as_deref(), format, global),
         TaskArg::Topic => {
-            let training = TrainingSettings {
-                kind: kind.into(),
-                class_weighting: class_weights.into(),
-                ..TrainingSettings::default()
-            };
+            let seed = TrainingSettings::default().seed;
+            let training = training_settings(kind, class_weights, seed);
             return eval_topic(
                 &settings,
                 config.as_deref(),
