@@ -14,7 +14,7 @@ use vocmine::problem::{Assignment, Problem, ProblemStatus, ProblemsFile, Quote};
 use vocmine::progress::NoProgress;
 use vocmine::workspace::Workspace;
 
-use crate::util::vocmine;
+use crate::util::{succeed, vocmine};
 
 const INPUT: &str = "id,date,source,product,customer_value,text\n\
     e1,2026-07-03,complaint,car,1200,The brakes make a grinding noise and nobody called me back\n\
@@ -69,17 +69,9 @@ impl Fixture {
 
     /// Runs `vocmine report` and returns its stdout.
     fn report(&self) -> String {
-        let output = vocmine()
-            .arg("report")
-            .arg(self.workspace())
-            .output()
-            .expect("run");
-        assert!(
-            output.status.success(),
-            "report failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).expect("utf-8")
+        let mut command = vocmine();
+        command.arg("report").arg(self.workspace());
+        String::from_utf8(succeed(command, "report")).expect("utf-8")
     }
 
     /// Snapshots text with the workspace path replaced.

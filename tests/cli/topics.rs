@@ -1,7 +1,7 @@
 //! `vocmine train topic`: a head trained on a user's labelled rows lands in the workspace, and
 //! the next `mine` gives new documents its classes as topics (real encoder, a few short rows).
 
-use crate::util::{vocmine, Scratch};
+use crate::util::{succeed, vocmine, Scratch};
 
 const LABELLED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -9,19 +9,13 @@ const LABELLED: &str = concat!(
 );
 
 fn train(scratch: &Scratch) -> String {
-    let output = vocmine()
+    let mut command = vocmine();
+    command
         .args(["train", "topic"])
         .arg(scratch.workspace())
         .args(["--labels", LABELLED, "--text-column", "text"])
-        .args(["--label-column", "topic"])
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "train topic failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8 output")
+        .args(["--label-column", "topic"]);
+    String::from_utf8(succeed(command, "train topic")).expect("utf-8 output")
 }
 
 #[test]

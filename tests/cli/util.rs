@@ -20,6 +20,17 @@ pub fn vocmine() -> Command {
     command
 }
 
+/// Runs `command` and returns its stdout; panics with its stderr, naming `what`, when it fails.
+pub fn succeed(mut command: Command, what: &str) -> Vec<u8> {
+    let output = command.output().expect("run");
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// A temporary directory holding a workspace `ws` and any input files.
 pub struct Scratch {
     directory: tempfile::TempDir,
@@ -69,23 +80,15 @@ impl Scratch {
 
     /// Runs `vocmine mine` on the inputs and returns stdout; panics when it fails.
     pub fn mine(&self, inputs: &[&Path]) -> String {
-        let output = vocmine()
-            .arg("mine")
-            .arg(self.workspace())
-            .args(inputs)
-            .output()
-            .expect("run");
-        assert!(
-            output.status.success(),
-            "mine failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).expect("utf-8 output")
+        let mut command = vocmine();
+        command.arg("mine").arg(self.workspace()).args(inputs);
+        String::from_utf8(succeed(command, "mine")).expect("utf-8 output")
     }
 
     /// Runs `vocmine search ... --format json` and returns the parsed JSON.
     pub fn search(&self, query: &str, extra: &[&str]) -> serde_json::Value {
-        let output = vocmine()
+        let mut command = vocmine();
+        command
             .arg("search")
             .arg(self.workspace())
             .arg(query)
@@ -95,15 +98,8 @@ impl Scratch {
             } else {
                 &["--limit", "100"][..]
             })
-            .args(extra)
-            .output()
-            .expect("run");
-        assert!(
-            output.status.success(),
-            "search failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).expect("json output")
+            .args(extra);
+        serde_json::from_slice(&succeed(command, "search")).expect("json output")
     }
 
     /// Ids of the hits of a search.
