@@ -155,19 +155,59 @@ impl Workspace {
 /// Writes `contents` to `path` through a temporary file in the same directory, synced and then
 /// renamed over the target: readers see the old file or the new one, never a part.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WorkspaceError> {
-    let directory = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(directory).map_err(WorkspaceError::io("create", directory))?;
-    let mut temporary = tempfile::NamedTempFile::new_in(directory)
-        .map_err(WorkspaceError::io("create a temporary file in", directory))?;
-    temporary
-        .write_all(contents)
-        .and_then(|()| set_readable(temporary.as_file()))
-        .and_then(|()| temporary.as_file().sync_all())
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(contents)
         .map_err(WorkspaceError::io("write", path))?;
-    temporary
-        .persist(path)
-        .map_err(|error| WorkspaceError::io("replace", path)(error.error))?;
-    Ok(())
+    file.commit()
+}
+
+/// A file written beside its destination and moved over it only by [`AtomicFile::commit`], for
+/// outputs too large to build in memory first (the Parquet export). Dropped without a commit,
+/// it leaves the destination as it was and removes itself.
+pub struct AtomicFile {
+    path: PathBuf,
+    temporary: tempfile::NamedTempFile,
+}
+
+impl AtomicFile {
+    /// Starts replacing `path` (its directory is created when missing).
+    pub fn create(path: &Path) -> Result<AtomicFile, WorkspaceError> {
+        let directory = path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(directory).map_err(WorkspaceError::io("create", directory))?;
+        let temporary = tempfile::NamedTempFile::new_in(directory)
+            .map_err(WorkspaceError::io("create a temporary file in", directory))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            temporary,
+        })
+    }
+
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes the written contents the destination's, durably.
+    pub fn commit(self) -> Result<(), WorkspaceError> {
+        let AtomicFile { path, temporary } = self;
+        set_readable(temporary.as_file())
+            .and_then(|()| temporary.as_file().sync_all())
+            .map_err(WorkspaceError::io("write", &path))?;
+        temporary
+            .persist(&path)
+            .map_err(|error| WorkspaceError::io("replace", &path)(error.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        self.temporary.write(buffer)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temporary.flush()
+    }
 }
 
 /// Temporary files are created private (0600); what vocmine writes is for its users to read.

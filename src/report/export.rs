@@ -5,6 +5,7 @@
 //! stays small. Documents go out in row groups of [`ROW_GROUP_DOCUMENTS`], in index order.
 
 use std::collections::HashMap;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use tantivy::TantivyDocument;
 
 use crate::index::{DocumentIndex, Fields, StoredDocument};
 use crate::problem::ProblemsFile;
+use crate::workspace::AtomicFile;
 
 use super::ReportError;
 
@@ -56,15 +58,16 @@ struct DocumentRow {
     team: Option<String>,
 }
 
-/// Every committed document with its enrichments, as Parquet bytes, and how many there are.
-/// A document assigned in the reported period carries that period's problem and team (so the
+/// Writes every committed document with its enrichments to `path` as Parquet, streamed (one row
+/// group in memory at a time) into a file that replaces `path` only once complete, and returns
+/// how many documents it holds. A document assigned in the reported period carries that period's problem and team (so the
 /// file agrees with `assignments.csv` beside it, also when an older period is regenerated);
 /// any other document keeps what the index holds.
 pub fn documents_parquet(
     index: &DocumentIndex,
     problems: &ProblemsFile,
     path: &Path,
-) -> Result<(Vec<u8>, u64), ReportError> {
+) -> Result<u64, ReportError> {
     let failed = |source| ReportError::Parquet {
         path: path.to_path_buf(),
         source,
@@ -76,7 +79,8 @@ pub fn documents_parquet(
         .collect();
     let schema = Arc::new(parse_message_type(DOCUMENTS_SCHEMA).map_err(failed)?);
     let properties = Arc::new(WriterProperties::builder().build());
-    let mut writer = SerializedFileWriter::new(Vec::new(), schema, properties).map_err(failed)?;
+    let file = BufWriter::new(AtomicFile::create(path)?);
+    let mut writer = SerializedFileWriter::new(file, schema, properties).map_err(failed)?;
     let searcher = index.searcher();
     let mut rows = Vec::with_capacity(ROW_GROUP_DOCUMENTS);
     let mut count = 0u64;
@@ -98,8 +102,12 @@ pub fn documents_parquet(
     if !rows.is_empty() || count == 0 {
         write_row_group(&mut writer, &rows).map_err(failed)?;
     }
-    let bytes = writer.into_inner().map_err(failed)?;
-    Ok((bytes, count))
+    let file = writer.into_inner().map_err(failed)?;
+    let file = file
+        .into_inner()
+        .map_err(|error| crate::workspace::WorkspaceError::io("write", path)(error.into_error()))?;
+    file.commit()?;
+    Ok(count)
 }
 
 fn document_row(document: &TantivyDocument, fields: &Fields) -> DocumentRow {
@@ -183,7 +191,7 @@ fn columns(rows: &[DocumentRow]) -> Vec<Column> {
 }
 
 fn write_row_group(
-    writer: &mut SerializedFileWriter<Vec<u8>>,
+    writer: &mut SerializedFileWriter<impl Write + Send>,
     rows: &[DocumentRow],
 ) -> Result<(), ParquetError> {
     let mut group = writer.next_row_group()?;

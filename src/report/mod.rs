@@ -169,9 +169,9 @@ pub fn write_reports(
         written.write(name, contents)?;
     }
     progress.advance(1);
-    let (parquet, documents) =
-        export::documents_parquet(&index, problems, &directory.join(export::DOCUMENTS_FILE))?;
-    written.write(export::DOCUMENTS_FILE, parquet)?;
+    let parquet = directory.join(export::DOCUMENTS_FILE);
+    let documents = export::documents_parquet(&index, problems, &parquet)?;
+    written.files.push(parquet);
     progress.advance(1);
     progress.finish();
     let files = written.files;

@@ -1,7 +1,11 @@
-//! The search page in a real browser: headless chromium renders it for an English, a Chinese and
-//! a filtered query and a problem page (`--dump-dom` after the script ran), and takes 1280x900
-//! screenshots kept as test artifacts under `target/tmp/serve-screenshots/`.
+//! The search page in a real browser, used as a person uses it: headless chromium, driven over
+//! the DevTools protocol ([`super::devtools`]), clicks into the search box, types an English
+//! query key by key and presses Enter, clears it and enters a Chinese one as an input method
+//! does, narrows the results with a facet, and opens a recurring problem from the side list. It
+//! checks what the page shows after each step and keeps 1280x900 screenshots as test artifacts
+//! under `target/tmp/serve-screenshots/`.
 
+use super::devtools::Browser;
 use super::{mined, Served, PROBLEMS};
 use std::path::{Path, PathBuf};
 
@@ -27,46 +31,13 @@ fn chromium() -> Option<PathBuf> {
     );
 }
 
-/// Runs headless chromium on a URL with extra arguments and returns its stdout.
-fn browse(chromium: &Path, url: &str, extra: &[&str]) -> String {
-    let profile = tempfile::tempdir().expect("profile directory");
-    let output = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--virtual-time-budget=5000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("run chromium");
-    assert!(output.status.success(), "chromium failed on {url}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Takes a 1280x900 screenshot into the test artifacts and checks it is a real picture.
-fn screenshot(chromium: &Path, url: &str, name: &str) -> PathBuf {
+/// Saves a screenshot into the test artifacts and checks it is a real picture of the page.
+fn screenshot(browser: &mut Browser, name: &str) -> PathBuf {
     let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-screenshots");
     std::fs::create_dir_all(&folder).unwrap();
     let file = folder.join(name);
-    let _ = std::fs::remove_file(&file);
-    browse(
-        chromium,
-        url,
-        &[
-            &format!("--screenshot={}", file.display()),
-            "--window-size=1280,900",
-        ],
-    );
-    let png = std::fs::read(&file).unwrap_or_else(|_| panic!("no screenshot {name}"));
+    let png = browser.screenshot();
+    std::fs::write(&file, &png).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name} is not a PNG");
     let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
@@ -76,8 +47,13 @@ fn screenshot(chromium: &Path, url: &str, name: &str) -> PathBuf {
     file
 }
 
+/// Text of the element `id`, as a JavaScript expression.
+fn text_of(id: &str) -> String {
+    format!("document.getElementById('{id}').textContent")
+}
+
 #[test]
-fn the_search_page_renders_hits_facets_filters_and_problems_in_a_real_browser() {
+fn a_person_can_search_filter_and_open_a_problem_in_a_real_browser() {
     let Some(chromium) = chromium() else {
         return;
     };
@@ -86,9 +62,31 @@ fn the_search_page_renders_hits_facets_filters_and_problems_in_a_real_browser() 
     std::fs::create_dir_all(&reports).unwrap();
     std::fs::write(reports.join("problems.json"), PROBLEMS).unwrap();
     let served = Served::start(&scratch.workspace());
+    let mut browser = Browser::start(&chromium);
 
-    let english = browse(&chromium, &served.url("/?q=brake"), &["--dump-dom"]);
-    assert!(english.contains("3 matching documents"), "{english}");
+    browser.navigate(&served.url("/"));
+    browser.wait_until(
+        &format!("{} !== 'Searching…'", text_of("summary")),
+        "the first, empty search",
+    );
+    browser.wait_until(
+        &format!(
+            "{}.includes('brake noise after repair')",
+            text_of("problems")
+        ),
+        "the problems list",
+    );
+
+    // English, typed key by key and sent with Enter.
+    browser.click("#q");
+    browser.type_keys("brake");
+    browser.press("Enter", 13);
+    browser.wait_until(
+        &format!("{} === '3 matching documents'", text_of("summary")),
+        "three hits for brake",
+    );
+    assert_eq!(browser.evaluate("location.search"), "?q=brake");
+    let english = browser.html();
     assert!(english.contains("<mark>brakes</mark>"), "{english}");
     assert!(english.contains("&lt;script&gt;alert('pwned')&lt;/script&gt;"));
     assert!(
@@ -96,45 +94,56 @@ fn the_search_page_renders_hits_facets_filters_and_problems_in_a_real_browser() 
         "a review's markup ran as markup"
     );
     assert!(
-        english.contains("data-field=\"source\""),
-        "no facets: {english}"
-    );
-    assert!(
         english.contains("<span class=\"count\">2</span>"),
         "no facet counts"
     );
-    assert!(
-        english.contains("brake noise after repair"),
-        "no problems list"
-    );
+    screenshot(&mut browser, "search-english.png");
 
-    let chinese = browse(
-        &chromium,
-        &served.url("/?q=%E5%88%B9%E8%BD%A6"),
-        &["--dump-dom"],
+    // Chinese, committed as an input method commits it, after clearing the box.
+    browser.click("#clear");
+    browser.wait_until(
+        "document.getElementById('q').value === '' && location.search === ''",
+        "the cleared search",
     );
+    browser.click("#q");
+    browser.type_composed("刹车");
+    browser.press("Enter", 13);
+    browser.wait_until(
+        "document.getElementById('hits').innerHTML.includes('<mark>剎車</mark>')",
+        "Traditional hits for a Simplified query",
+    );
+    let chinese = browser.html();
     assert!(chinese.contains("<mark>刹车</mark>"), "{chinese}");
-    assert!(
-        chinese.contains("<mark>剎車</mark>"),
-        "Traditional not highlighted: {chinese}"
-    );
+    screenshot(&mut browser, "search-chinese.png");
 
-    let filtered = browse(
-        &chromium,
-        &served.url("/?q=brake&source=complaint"),
-        &["--dump-dom"],
+    // A facet narrows the English results and sets the matching filter.
+    browser.click("#clear");
+    browser.wait_until("location.search === ''", "the cleared search");
+    browser.click("#q");
+    browser.type_keys("brake");
+    browser.press("Enter", 13);
+    browser.wait_until(
+        &format!("{} === '3 matching documents'", text_of("summary")),
+        "three hits for brake again",
     );
-    assert!(filtered.contains("1 matching document<"), "{filtered}");
-    assert!(filtered.contains("href=\"/document/e1\""), "{filtered}");
-
-    let problem = browse(&chromium, &served.url("/problem/P0001"), &["--dump-dom"]);
-    assert!(problem.contains("brake noise after repair") && problem.contains("after-sales"));
-
-    screenshot(&chromium, &served.url("/?q=brake"), "search-english.png");
-    screenshot(
-        &chromium,
-        &served.url("/?q=%E5%88%B9%E8%BD%A6"),
-        "search-chinese.png",
+    browser.click("[data-field=source] button[title='Only source complaint']");
+    browser.wait_until(
+        &format!("{} === '1 matching document'", text_of("summary")),
+        "one complaint about brakes",
     );
-    screenshot(&chromium, &served.url("/problem/P0001"), "problem.png");
+    assert_eq!(
+        browser.evaluate("document.getElementById('source').value"),
+        "complaint"
+    );
+    assert!(browser.html().contains("href=\"/document/e1\""));
+    screenshot(&mut browser, "search-filtered.png");
+
+    // The problem page, opened from the side list.
+    browser.click("#problems a");
+    browser.wait_until(
+        "location.pathname === '/problem/P0001' && document.body.innerText.includes('after-sales')",
+        "the problem page",
+    );
+    assert!(browser.html().contains("brake noise after repair"));
+    screenshot(&mut browser, "problem.png");
 }

@@ -1,6 +1,6 @@
 //! `vocmine serve` end to end: the binary on a free port over a workspace mined from a small
 //! input, driven over loopback with a raw HTTP/1.0 client (so hostile paths reach the server
-//! exactly as written); `browser` renders the search page in headless chromium.
+//! exactly as written); `browser` uses the search page in headless chromium.
 
 use crate::util::{vocmine, Scratch};
 use serde_json::Value;
@@ -11,6 +11,7 @@ use std::process::{Child, ChildStdout, Stdio};
 use std::time::Duration;
 
 mod browser;
+mod devtools;
 
 const FEEDBACK: &str = "id,date,rating,source,location,product,text\n\
     e1,2026-08-03,1,complaint,North,sedan,The brakes make a grinding noise and nobody called me back\n\
