@@ -1,7 +1,9 @@
 //! Encoder throughput with the real models: documents/s and tokens/s for e5 and MiniLM at 1 and
 //! 2 libtorch threads, on the real consumer complaint narratives (long) and airline tweets
 //! (short); the achieved FLOP rate as a share of the machine's measured matmul peak (a large tch
-//! matmul, fp32 and bf16); cold start to the first embedding; peak RSS. Prints one table.
+//! matmul, fp32 and bf16); cold start to the first embedding; peak RSS. Prints one table. Each
+//! configuration runs in fp32 and in bf16 (`[model] precision`); a bf16 row also gives the lowest
+//! and median cosine of its embeddings to the fp32 ones of the same texts.
 //!
 //! Run on a quiet machine (libtorch threads spin while waiting for a busy core):
 //! `cargo bench --bench encode`. `VOCMINE_BENCH_DOCUMENTS` sets how many texts of each kind are
@@ -11,8 +13,9 @@ mod common;
 
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
+use vocmine::config::Precision;
 use vocmine::model::bert::{BertEncoder, BertSettings};
-use vocmine::model::{open_encoder, Encoder, ModelChoice};
+use vocmine::model::{open_encoder, Embeddings, Encoder, ModelChoice};
 
 /// Multiply-adds per token of a BERT layer stack, counted as 2 FLOPs each: the four attention
 /// projections and the two feed-forward matrices (attention scores are left out, so the share
@@ -42,13 +45,32 @@ fn main() {
         fp32
     });
     println!(
-        "{:<8} {:>7} {:<6} {:>6} {:>9} {:>10} {:>11} {:>9} {:>10}",
-        "model", "threads", "texts", "docs", "docs/s", "tokens/s", "GFLOP/s", "of peak", "cold s"
+        "{:<8} {:<5} {:>7} {:<6} {:>6} {:>9} {:>10} {:>11} {:>9} {:>10} {:>15}",
+        "model",
+        "prec",
+        "threads",
+        "texts",
+        "docs",
+        "docs/s",
+        "tokens/s",
+        "GFLOP/s",
+        "of fp32",
+        "cold s",
+        "cos min/median"
     );
     for model in [ModelChoice::MiniLm, ModelChoice::E5Small] {
         for (threads, peak) in [1, 2].into_iter().zip(peaks) {
             for (kind, texts) in [("short", &short), ("long", &long)] {
-                measure(model, threads, kind, texts, peak);
+                let reference = measure(model, Precision::Fp32, threads, kind, texts, peak, None);
+                measure(
+                    model,
+                    Precision::Bf16,
+                    threads,
+                    kind,
+                    texts,
+                    peak,
+                    Some(&reference),
+                );
             }
         }
     }
@@ -62,9 +84,20 @@ fn count_from_env(default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn measure(model: ModelChoice, threads: usize, kind: &str, texts: &[&str], peak: f64) {
+/// Encodes `texts` once, prints the row and returns the embeddings; with a `reference`, also
+/// the cosine of each embedding to the reference's.
+fn measure(
+    model: ModelChoice,
+    precision: Precision,
+    threads: usize,
+    kind: &str,
+    texts: &[&str],
+    peak: f64,
+    reference: Option<&Embeddings>,
+) -> Embeddings {
     let settings = BertSettings {
         threads,
+        precision,
         ..BertSettings::default()
     };
     let cold = Instant::now();
@@ -82,9 +115,20 @@ fn measure(model: ModelChoice, threads: usize, kind: &str, texts: &[&str], peak:
     assert_eq!(embeddings.len(), texts.len());
     let (layers, hidden, intermediate) = shape(&encoder, model);
     let gflops = tokens as f64 * flops_per_token(layers, hidden, intermediate) / seconds / 1e9;
+    let agreement = reference.map_or_else(String::new, |reference| {
+        let mut cosines: Vec<f32> = (0..texts.len())
+            .map(|row| {
+                let (a, b) = (embeddings.row(row), reference.row(row));
+                a.iter().zip(b).map(|(x, y)| x * y).sum()
+            })
+            .collect();
+        cosines.sort_by(f32::total_cmp);
+        format!("{:.5}/{:.5}", cosines[0], cosines[cosines.len() / 2])
+    });
     println!(
-        "{:<8} {:>7} {:<6} {:>6} {:>9.1} {:>10.0} {:>11.1} {:>8.0}% {:>10.2}",
+        "{:<8} {:<5} {:>7} {:<6} {:>6} {:>9.1} {:>10.0} {:>11.1} {:>8.0}% {:>10.2} {:>15}",
         model.name(),
+        format!("{precision:?}").to_lowercase(),
         threads,
         kind,
         texts.len(),
@@ -92,8 +136,10 @@ fn measure(model: ModelChoice, threads: usize, kind: &str, texts: &[&str], peak:
         tokens as f64 / seconds,
         gflops,
         100.0 * gflops / peak,
-        cold_seconds
+        cold_seconds,
+        agreement
     );
+    embeddings
 }
 
 /// Layers, hidden size and feed-forward size of the model.

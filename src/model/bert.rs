@@ -15,6 +15,7 @@ use tch::{nn::VarStore, Device, Kind, Tensor};
 use super::registry::{ModelChoice, ModelLocation};
 use super::wordpiece::WordPieceTokenizer;
 use super::{l2_normalise, Embeddings, Encoded, Encoder, ModelError, SubwordTokenizer};
+use crate::config::Precision;
 
 /// How the encoder runs. The defaults suit a 2-core machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct BertSettings {
     /// libtorch intra-op threads (a process-wide setting). Use 1 when the machine is shared:
     /// libtorch threads spin while waiting for a busy core.
     pub threads: usize,
+    /// Number format of weights and activations.
+    pub precision: Precision,
 }
 
 impl Default for BertSettings {
@@ -38,6 +41,7 @@ impl Default for BertSettings {
             windows: 1,
             batch_size: 32,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            precision: Precision::Fp32,
         }
     }
 }
@@ -54,6 +58,7 @@ impl BertSettings {
             } else {
                 config.threads
             },
+            precision: config.precision,
             ..defaults
         }
     }
@@ -121,7 +126,10 @@ impl BertEncoder {
             path: weights.clone(),
             source,
         })?;
-        store.float();
+        match settings.precision {
+            Precision::Fp32 => store.float(),
+            Precision::Bf16 => store.bfloat16(),
+        }
         Ok(BertEncoder {
             model,
             _store: store,
@@ -203,7 +211,7 @@ impl BertEncoder {
 /// Mean of the hidden states over the tokens the attention mask keeps.
 fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Tensor {
     let mask = mask.to_kind(Kind::Float).unsqueeze(-1);
-    let summed = (hidden * &mask).sum_dim_intlist(1, false, Kind::Float);
+    let summed = (hidden.to_kind(Kind::Float) * &mask).sum_dim_intlist(1, false, Kind::Float);
     let counts = mask.sum_dim_intlist(1, false, Kind::Float).clamp_min(1.0);
     summed / counts
 }
@@ -273,12 +281,17 @@ impl Encoder for BertEncoder {
         let BertSettings {
             max_tokens,
             windows,
+            precision,
             ..
         } = self.settings;
-        match windows {
-            0 | 1 => format!("{}-t{max_tokens}", self.name),
-            _ => format!("{}-t{max_tokens}-w{windows}", self.name),
+        let mut id = format!("{}-t{max_tokens}", self.name);
+        if windows > 1 {
+            id.push_str(&format!("-w{windows}"));
         }
+        if precision == Precision::Bf16 {
+            id.push_str("-bf16");
+        }
+        id
     }
 
     fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError> {
