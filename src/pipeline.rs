@@ -17,12 +17,13 @@ use crate::model::bert::BertSettings;
 use crate::model::{open_encoder, Encoder, ModelError};
 use crate::normalise::normalise;
 use crate::progress::Progress;
-use crate::workspace::{write_atomically, Workspace, WorkspaceError};
+use crate::workspace::{write_atomically, AtomicFile, Workspace, WorkspaceError};
 use crate::Result;
 use placement::{candidate_query, default_period, place_problems, record_problems};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -191,7 +192,7 @@ pub fn mine_with(
         .collect::<Result<Vec<_>, _>>()?;
     let index = DocumentIndex::open_or_create(&workspace.index_dir())?;
     let batch = index.batch(settings.index_threads)?;
-    let mut rejects = RejectsWriter::default();
+    let mut rejects = RejectsWriter::new(workspace.rejects_dir().join(format!("{run}.csv")));
     let mut state = RunState::default();
     let mut files = Vec::new();
     for input in &inputs {
@@ -268,7 +269,7 @@ pub fn mine_with(
         None => None,
     };
     let problems = recorded.as_ref().map(|(summary, _)| summary.clone());
-    let rejects_file = rejects.persist(&workspace.rejects_dir(), &run)?;
+    let rejects_file = rejects.persist()?;
     seconds.insert("total".to_string(), started.elapsed().as_secs_f64());
     let report = MineReport {
         run: run.clone(),
@@ -349,7 +350,7 @@ fn mine_file(
             match outcome {
                 Err(reject) => {
                     summary.rejected += 1;
-                    rejects.push(reject);
+                    rejects.push(&reject)?;
                 }
                 Ok(document) if state.is_duplicate(&document, batch) => summary.duplicate += 1,
                 Ok(document) => {
@@ -385,50 +386,66 @@ fn normalised(feedback: crate::document::Feedback) -> Result<Document, Reject> {
     Ok(document)
 }
 
-/// Collects rejects and writes them as one CSV per run.
-#[derive(Default)]
+/// Streams rejected rows as CSV (file, line, reason, raw) into a file beside `path`, so a file
+/// of many large bad rows costs no memory; `path` itself appears only at [`RejectsWriter::persist`]
+/// (a failed run leaves no half-written rejects file), and only when something was rejected.
 struct RejectsWriter {
-    rejects: Vec<Reject>,
+    path: PathBuf,
+    writer: Option<csv::Writer<BufWriter<AtomicFile>>>,
 }
 
 impl RejectsWriter {
-    fn push(&mut self, reject: Reject) {
-        self.rejects.push(reject);
+    fn new(path: PathBuf) -> Self {
+        RejectsWriter { path, writer: None }
     }
 
-    /// Writes `rejects/<run>.csv` (file, line, reason, raw) when there is anything to write.
-    fn persist(self, directory: &Path, run: &str) -> Result<Option<PathBuf>, WorkspaceError> {
-        if self.rejects.is_empty() {
+    fn push(&mut self, reject: &Reject) -> Result<(), WorkspaceError> {
+        let failed = |error: csv::Error| WorkspaceError::io("write", &self.path)(error.into());
+        let writer = match &mut self.writer {
+            Some(writer) => writer,
+            None => {
+                let mut writer =
+                    csv::Writer::from_writer(BufWriter::new(AtomicFile::create(&self.path)?));
+                writer
+                    .write_record(["file", "line", "reason", "raw"])
+                    .map_err(failed)?;
+                self.writer.insert(writer)
+            }
+        };
+        writer
+            .write_record([
+                reject.origin.file.as_str(),
+                reject.origin.line.to_string().as_str(),
+                reject.reason.as_str(),
+                reject.raw.as_str(),
+            ])
+            .map_err(failed)
+    }
+
+    /// Puts the rejects file in place; `None` when nothing was rejected.
+    fn persist(self) -> Result<Option<PathBuf>, WorkspaceError> {
+        let Some(writer) = self.writer else {
             return Ok(None);
-        }
-        let path = directory.join(format!("{run}.csv"));
-        write_rejects(&path, &self.rejects)?;
-        Ok(Some(path))
+        };
+        let failed = |error| WorkspaceError::io("write", &self.path)(error);
+        let buffered = writer
+            .into_inner()
+            .map_err(|error| failed(error.into_error()))?;
+        let file = buffered
+            .into_inner()
+            .map_err(|error| failed(error.into_error()))?;
+        file.commit()?;
+        Ok(Some(self.path))
     }
 }
 
 /// Writes rejected rows as CSV (file, line, reason, raw) to `path`, atomically.
 pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<(), WorkspaceError> {
-    {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let header = ["file", "line", "reason", "raw"];
-        let rows = rejects.iter().map(|reject| {
-            [
-                reject.origin.file.clone(),
-                reject.origin.line.to_string(),
-                reject.reason.clone(),
-                reject.raw.clone(),
-            ]
-        });
-        std::iter::once(header.map(String::from))
-            .chain(rows)
-            .try_for_each(|record| writer.write_record(&record))
-            .map_err(|error| WorkspaceError::io("write", path)(error.into()))?;
-        let bytes = writer
-            .into_inner()
-            .map_err(|error| WorkspaceError::io("write", path)(error.into_error()))?;
-        write_atomically(path, &bytes)
+    let mut writer = RejectsWriter::new(path.to_path_buf());
+    for reject in rejects {
+        writer.push(reject)?;
     }
+    writer.persist().map(|_| ())
 }
 
 /// A run id from the current UTC time, sortable.
