@@ -23,7 +23,6 @@ use placement::{candidate_query, default_period, place_problems, record_problems
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -391,7 +390,7 @@ fn normalised(feedback: crate::document::Feedback) -> Result<Document, Reject> {
 /// (a failed run leaves no half-written rejects file), and only when something was rejected.
 struct RejectsWriter {
     path: PathBuf,
-    writer: Option<csv::Writer<BufWriter<AtomicFile>>>,
+    writer: Option<csv::Writer<AtomicFile>>,
 }
 
 impl RejectsWriter {
@@ -404,8 +403,7 @@ impl RejectsWriter {
         let writer = match &mut self.writer {
             Some(writer) => writer,
             None => {
-                let mut writer =
-                    csv::Writer::from_writer(BufWriter::new(AtomicFile::create(&self.path)?));
+                let mut writer = csv::Writer::from_writer(AtomicFile::create(&self.path)?);
                 writer
                     .write_record(["file", "line", "reason", "raw"])
                     .map_err(failed)?;
@@ -427,13 +425,9 @@ impl RejectsWriter {
         let Some(writer) = self.writer else {
             return Ok(None);
         };
-        let failed = |error| WorkspaceError::io("write", &self.path)(error);
-        let buffered = writer
+        let file = writer
             .into_inner()
-            .map_err(|error| failed(error.into_error()))?;
-        let file = buffered
-            .into_inner()
-            .map_err(|error| failed(error.into_error()))?;
+            .map_err(|error| WorkspaceError::io("write", &self.path)(error.into_error()))?;
         file.commit()?;
         Ok(Some(self.path))
     }

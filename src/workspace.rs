@@ -6,7 +6,7 @@
 
 use crate::config::{Config, DEFAULT_CONFIG};
 use std::fs;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -162,11 +162,11 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WorkspaceErr
 }
 
 /// A file written beside its destination and moved over it only by [`AtomicFile::commit`], for
-/// outputs too large to build in memory first (the Parquet export). Dropped without a commit,
-/// it leaves the destination as it was and removes itself.
+/// outputs too large to build in memory first (the Parquet export, the rejects). Writes are
+/// buffered. Dropped without a commit, it leaves the destination as it was and removes itself.
 pub struct AtomicFile {
     path: PathBuf,
-    temporary: tempfile::NamedTempFile,
+    temporary: BufWriter<tempfile::NamedTempFile>,
 }
 
 impl AtomicFile {
@@ -178,18 +178,16 @@ impl AtomicFile {
             .map_err(WorkspaceError::io("create a temporary file in", directory))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
-            temporary,
+            temporary: BufWriter::new(temporary),
         })
-    }
-
-    /// The destination.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Makes the written contents the destination's, durably.
     pub fn commit(self) -> Result<(), WorkspaceError> {
         let AtomicFile { path, temporary } = self;
+        let temporary = temporary
+            .into_inner()
+            .map_err(|error| WorkspaceError::io("write", &path)(error.into_error()))?;
         set_readable(temporary.as_file())
             .and_then(|()| temporary.as_file().sync_all())
             .map_err(WorkspaceError::io("write", &path))?;

@@ -5,7 +5,7 @@
 //! stays small. Documents go out in row groups of [`ROW_GROUP_DOCUMENTS`], in index order.
 
 use std::collections::HashMap;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,7 +79,7 @@ pub fn documents_parquet(
         .collect();
     let schema = Arc::new(parse_message_type(DOCUMENTS_SCHEMA).map_err(failed)?);
     let properties = Arc::new(WriterProperties::builder().build());
-    let file = BufWriter::new(AtomicFile::create(path)?);
+    let file = AtomicFile::create(path)?;
     let mut writer = SerializedFileWriter::new(file, schema, properties).map_err(failed)?;
     let searcher = index.searcher();
     let mut rows = Vec::with_capacity(ROW_GROUP_DOCUMENTS);
@@ -102,11 +102,7 @@ pub fn documents_parquet(
     if !rows.is_empty() || count == 0 {
         write_row_group(&mut writer, &rows).map_err(failed)?;
     }
-    let file = writer.into_inner().map_err(failed)?;
-    let file = file
-        .into_inner()
-        .map_err(|error| crate::workspace::WorkspaceError::io("write", path)(error.into_error()))?;
-    file.commit()?;
+    writer.into_inner().map_err(failed)?.commit()?;
     Ok(count)
 }
 
