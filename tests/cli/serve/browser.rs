@@ -52,6 +52,18 @@ fn text_of(id: &str) -> String {
     format!("document.getElementById('{id}').textContent")
 }
 
+/// Clicks into the search box, types `brake` key by key, presses Enter and waits for its three
+/// hits.
+fn search_brake_by_typing(browser: &mut Browser) {
+    browser.click("#q");
+    browser.type_keys("brake");
+    browser.press("Enter", 13);
+    browser.wait_until(
+        &format!("{} === '3 matching documents'", text_of("summary")),
+        "three hits for brake",
+    );
+}
+
 #[test]
 fn a_person_can_search_filter_and_open_a_problem_in_a_real_browser() {
     let Some(chromium) = chromium() else {
@@ -78,13 +90,7 @@ fn a_person_can_search_filter_and_open_a_problem_in_a_real_browser() {
     );
 
     // English, typed key by key and sent with Enter.
-    browser.click("#q");
-    browser.type_keys("brake");
-    browser.press("Enter", 13);
-    browser.wait_until(
-        &format!("{} === '3 matching documents'", text_of("summary")),
-        "three hits for brake",
-    );
+    search_brake_by_typing(&mut browser);
     assert_eq!(browser.evaluate("location.search"), "?q=brake");
     let english = browser.html();
     assert!(english.contains("<mark>brakes</mark>"), "{english}");
@@ -119,13 +125,7 @@ fn a_person_can_search_filter_and_open_a_problem_in_a_real_browser() {
     // A facet narrows the English results and sets the matching filter.
     browser.click("#clear");
     browser.wait_until("location.search === ''", "the cleared search");
-    browser.click("#q");
-    browser.type_keys("brake");
-    browser.press("Enter", 13);
-    browser.wait_until(
-        &format!("{} === '3 matching documents'", text_of("summary")),
-        "three hits for brake again",
-    );
+    search_brake_by_typing(&mut browser);
     browser.click("[data-field=source] button[title='Only source complaint']");
     browser.wait_until(
         &format!("{} === '1 matching document'", text_of("summary")),
