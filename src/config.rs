@@ -208,12 +208,39 @@ pub struct ModelConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
-    /// 32-bit floats: the reference, and what the shipped heads were trained on.
+    /// `bf16` where the CPU has bf16 instructions (x86 AVX512-BF16), else `fp32`.
     #[default]
+    Auto,
+    /// 32-bit floats: the reference, and what the shipped heads were trained on.
     Fp32,
-    /// bfloat16 weights and activations (pooled in f32): faster where the CPU has bf16
-    /// instructions, embeddings slightly different (their cache entries are kept apart).
+    /// bfloat16 weights and activations (pooled in f32): about twice as fast where the CPU has
+    /// bf16 instructions, embeddings slightly different (their cache entries are kept apart).
     Bf16,
+}
+
+impl Precision {
+    /// The concrete format: [`Precision::Auto`] becomes `Bf16` or `Fp32` by what this CPU has.
+    pub fn resolve(self) -> Precision {
+        match self {
+            Precision::Auto if cpu_has_bf16() => Precision::Bf16,
+            Precision::Auto => Precision::Fp32,
+            concrete => concrete,
+        }
+    }
+}
+
+/// True when the CPU computes bfloat16 natively (libtorch then runs bf16 matmuls about twice as
+/// fast as fp32; without these instructions it emulates them, slower than fp32).
+fn cpu_has_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Every x86 CPU with AMX-BF16 also has AVX512-BF16.
+        std::arch::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 impl Default for ModelConfig {
@@ -223,7 +250,7 @@ impl Default for ModelConfig {
             max_tokens: 256,
             windows: 1,
             threads: 0,
-            precision: Precision::Fp32,
+            precision: Precision::Auto,
         }
     }
 }
@@ -301,8 +328,12 @@ mod tests {
     }
 
     #[test]
-    fn precision_is_fp32_unless_bf16_is_asked_for() {
-        assert_eq!(Config::parse("").unwrap().model.precision, Precision::Fp32);
+    fn precision_is_auto_unless_a_format_is_asked_for() {
+        assert_eq!(Config::parse("").unwrap().model.precision, Precision::Auto);
+        let config = Config::parse("[model]\nprecision = \"fp32\"\n").unwrap();
+        assert_eq!(config.model.precision, Precision::Fp32);
+        assert_eq!(config.model.precision.resolve(), Precision::Fp32);
+        assert_ne!(Precision::Auto.resolve(), Precision::Auto);
         let config = Config::parse("[model]\nprecision = \"bf16\"\n").unwrap();
         assert_eq!(config.model.precision, Precision::Bf16);
         assert!(Config::parse("[model]\nprecision = \"fp16\"\n").is_err());

@@ -2,7 +2,8 @@
 //! [`Embeddings`] matrix in input order. Texts already in the [`EmbeddingCache`] are not encoded
 //! again, so a re-run costs only its new documents; the rest go through the [`Encoder`] in
 //! chunks, longest-similar texts together, and each finished chunk is saved to the cache, so an
-//! interrupted run keeps the work it did.
+//! interrupted run keeps the work it did. A second thread tokenises the next chunk while the
+//! model runs on the current one.
 
 pub mod cache;
 pub mod export;
@@ -87,21 +88,40 @@ pub fn encode_texts(
         ..EncodeReport::default()
     };
     progress.start("encode", Some(missing.len() as u64));
-    let mut since_save = 0;
-    for chunk in missing.chunks(CHUNK_TEXTS) {
-        let chunk_texts: Vec<&str> = chunk.iter().map(|&index| texts[index]).collect();
-        let embeddings = encoder.encode(&chunk_texts)?;
-        report.truncated += embeddings.truncated();
-        for (&index, row) in chunk.iter().zip(embeddings.rows()) {
-            cache.insert(keys[index], row);
+    let preparer = encoder.preparer();
+    let chunks: Vec<Vec<&str>> = missing
+        .chunks(CHUNK_TEXTS)
+        .map(|chunk| chunk.iter().map(|&index| texts[index]).collect())
+        .collect();
+    std::thread::scope(|scope| -> Result<(), EncodeError> {
+        // Tokenise the next chunk while the model runs on this one; the bound keeps one
+        // prepared chunk waiting at most. If the model fails, the receiver is dropped and the
+        // tokenising thread stops at its next send.
+        let (sender, prepared) = std::sync::mpsc::sync_channel(1);
+        let chunks = &chunks;
+        scope.spawn(move || {
+            for chunk in chunks {
+                if sender.send(preparer.prepare(chunk)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut since_save = 0;
+        for (chunk, inputs) in missing.chunks(CHUNK_TEXTS).zip(prepared) {
+            let embeddings = encoder.encode_prepared(inputs)?;
+            report.truncated += embeddings.truncated();
+            for (&index, row) in chunk.iter().zip(embeddings.rows()) {
+                cache.insert(keys[index], row);
+            }
+            since_save += chunk.len();
+            if since_save >= SAVE_EVERY {
+                cache.save()?;
+                since_save = 0;
+            }
+            progress.advance(chunk.len() as u64);
         }
-        since_save += chunk.len();
-        if since_save >= SAVE_EVERY {
-            cache.save()?;
-            since_save = 0;
-        }
-        progress.advance(chunk.len() as u64);
-    }
+        Ok(())
+    })?;
     cache.save()?;
     progress.finish();
     let dimension = encoder.dimension();
@@ -133,7 +153,9 @@ fn distinct(keys: &[CacheKey]) -> usize {
 mod tests {
     use super::*;
     use crate::model::hashing::HashingEncoder;
+    use crate::model::{Encoded, Preparer};
     use crate::progress::NoProgress;
+    use std::sync::Arc;
 
     /// Counts the texts it is asked to encode.
     struct CountingEncoder {
@@ -148,9 +170,12 @@ mod tests {
         fn model_id(&self) -> String {
             self.inner.model_id()
         }
-        fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError> {
-            self.seen += texts.len();
-            self.inner.encode(texts)
+        fn preparer(&self) -> Arc<dyn Preparer> {
+            self.inner.preparer()
+        }
+        fn encode_prepared(&mut self, inputs: Vec<Encoded>) -> Result<Embeddings, ModelError> {
+            self.seen += inputs.len();
+            self.inner.encode_prepared(inputs)
         }
     }
 
@@ -176,5 +201,65 @@ mod tests {
         assert_eq!(second.row(0), first.row(3));
         let direct = HashingEncoder::new(8).encode(&["new text"]).unwrap();
         assert_eq!(second.row(1), direct.row(0));
+    }
+
+    /// Fails on its second chunk.
+    struct FailingEncoder {
+        inner: HashingEncoder,
+        calls: usize,
+    }
+
+    impl Encoder for FailingEncoder {
+        fn dimension(&self) -> usize {
+            self.inner.dimension()
+        }
+        fn model_id(&self) -> String {
+            self.inner.model_id()
+        }
+        fn preparer(&self) -> Arc<dyn Preparer> {
+            self.inner.preparer()
+        }
+        fn encode_prepared(&mut self, inputs: Vec<Encoded>) -> Result<Embeddings, ModelError> {
+            self.calls += 1;
+            if self.calls == 2 {
+                return Err(ModelError::Forward("injected failure".into()));
+            }
+            self.inner.encode_prepared(inputs)
+        }
+    }
+
+    fn numbered_texts(count: usize) -> Vec<String> {
+        (0..count)
+            .map(|n| format!("complaint number {n}"))
+            .collect()
+    }
+
+    #[test]
+    fn many_chunks_prepared_ahead_come_back_in_input_order() {
+        let directory = tempfile::tempdir().unwrap();
+        let owned = numbered_texts(3 * CHUNK_TEXTS + 7);
+        let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let mut cache = EmbeddingCache::open(directory.path(), 16).unwrap();
+        let mut encoder = HashingEncoder::new(16);
+        let (embeddings, report) =
+            encode_texts(&mut encoder, &mut cache, &texts, &NoProgress).unwrap();
+        assert_eq!(report.encoded, texts.len());
+        let direct = HashingEncoder::new(16).encode(&texts).unwrap();
+        assert_eq!(embeddings, direct);
+    }
+
+    #[test]
+    fn a_failing_model_stops_the_run_with_its_error() {
+        let directory = tempfile::tempdir().unwrap();
+        let owned = numbered_texts(4 * CHUNK_TEXTS);
+        let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let mut cache = EmbeddingCache::open(directory.path(), 16).unwrap();
+        let mut encoder = FailingEncoder {
+            inner: HashingEncoder::new(16),
+            calls: 0,
+        };
+        let error = encode_texts(&mut encoder, &mut cache, &texts, &NoProgress).unwrap_err();
+        assert!(matches!(error, EncodeError::Model(ModelError::Forward(_))));
+        assert_eq!(encoder.calls, 2);
     }
 }

@@ -56,7 +56,9 @@ pub struct LabelArgs {
     /// Read long texts as up to this many windows of `--max-tokens` (as `[model] windows`).
     #[arg(long, default_value_t = 1)]
     pub windows: usize,
-    /// Number format of the encoder (as `[model] precision`): fp32 or bf16.
+    /// Number format of the encoder (as `[model] precision`). fp32 by default, the format the
+    /// shipped heads were trained in, so `train` reproduces them; `auto` is what `mine` uses by
+    /// default (bf16 where the CPU has bf16 instructions).
     #[arg(long, value_enum, default_value_t = PrecisionArg::Fp32)]
     pub precision: PrecisionArg,
 }
@@ -68,6 +70,8 @@ pub enum PrecisionArg {
     Fp32,
     /// bfloat16: about twice as fast on CPUs with bf16 instructions.
     Bf16,
+    /// bf16 where the CPU has bf16 instructions, else fp32 (as `mine`).
+    Auto,
 }
 
 impl From<PrecisionArg> for Precision {
@@ -75,6 +79,7 @@ impl From<PrecisionArg> for Precision {
         match precision {
             PrecisionArg::Fp32 => Precision::Fp32,
             PrecisionArg::Bf16 => Precision::Bf16,
+            PrecisionArg::Auto => Precision::Auto,
         }
     }
 }

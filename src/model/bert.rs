@@ -7,6 +7,7 @@
 //! the architecture comes from the model's `config.json`. Nothing here can download.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
@@ -14,7 +15,7 @@ use tch::{nn::VarStore, Device, Kind, Tensor};
 
 use super::registry::{ModelChoice, ModelLocation};
 use super::wordpiece::WordPieceTokenizer;
-use super::{l2_normalise, Embeddings, Encoded, Encoder, ModelError, SubwordTokenizer};
+use super::{l2_normalise, Embeddings, Encoded, Encoder, ModelError, Preparer, SubwordTokenizer};
 use crate::config::Precision;
 
 /// How the encoder runs. The defaults suit a 2-core machine.
@@ -58,7 +59,7 @@ impl BertSettings {
             } else {
                 config.threads
             },
-            precision: config.precision,
+            precision: config.precision.resolve(),
             ..defaults
         }
     }
@@ -69,7 +70,7 @@ pub struct BertEncoder {
     model: BertModel<BertEmbeddings>,
     // Owns the weights the model's tensors point into.
     _store: VarStore,
-    tokenizer: Box<dyn SubwordTokenizer>,
+    tokenizer: Arc<dyn SubwordTokenizer>,
     prefix: String,
     name: String,
     dimension: usize,
@@ -126,14 +127,18 @@ impl BertEncoder {
             path: weights.clone(),
             source,
         })?;
+        let settings = BertSettings {
+            precision: settings.precision.resolve(),
+            ..settings
+        };
         match settings.precision {
-            Precision::Fp32 => store.float(),
             Precision::Bf16 => store.bfloat16(),
+            _ => store.float(),
         }
         Ok(BertEncoder {
             model,
             _store: store,
-            tokenizer,
+            tokenizer: Arc::from(tokenizer),
             prefix: String::new(),
             name: directory.display().to_string(),
             dimension: config.hidden_size as usize,
@@ -155,24 +160,7 @@ impl BertEncoder {
     /// Token ids of every text (prefix included), tokenised in parallel, up to the length of
     /// all its windows.
     pub fn tokenize(&self, texts: &[&str]) -> Vec<Encoded> {
-        // Borrow only the thread-safe parts: the model's tensors are not `Sync`.
-        let (tokenizer, prefix) = (&self.tokenizer, self.prefix.as_str());
-        let BertSettings {
-            max_tokens,
-            windows,
-            ..
-        } = self.settings;
-        let max_tokens = windows.max(1) * max_tokens.saturating_sub(2) + 2;
-        texts
-            .par_iter()
-            .map(|text| {
-                if prefix.is_empty() {
-                    tokenizer.encode(text, max_tokens)
-                } else {
-                    tokenizer.encode(&format!("{prefix}{text}"), max_tokens)
-                }
-            })
-            .collect()
+        self.preparer().prepare(texts)
     }
 
     /// Mean-pooled, L2-normalised embeddings of one batch, row-major.
@@ -205,6 +193,30 @@ impl BertEncoder {
             .chunks_exact_mut(self.dimension)
             .for_each(l2_normalise);
         Ok(values)
+    }
+}
+
+/// The tokenising half of a [`BertEncoder`]: prefix, subword ids, cut after the last window.
+struct BertPreparer {
+    tokenizer: Arc<dyn SubwordTokenizer>,
+    prefix: String,
+    max_tokens: usize,
+}
+
+impl Preparer for BertPreparer {
+    /// Tokenises in parallel with rayon.
+    fn prepare(&self, texts: &[&str]) -> Vec<Encoded> {
+        let (tokenizer, prefix) = (&self.tokenizer, self.prefix.as_str());
+        texts
+            .par_iter()
+            .map(|text| {
+                if prefix.is_empty() {
+                    tokenizer.encode(text, self.max_tokens)
+                } else {
+                    tokenizer.encode(&format!("{prefix}{text}"), self.max_tokens)
+                }
+            })
+            .collect()
     }
 }
 
@@ -294,12 +306,25 @@ impl Encoder for BertEncoder {
         id
     }
 
-    fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError> {
-        let encoded = self.tokenize(texts);
+    fn preparer(&self) -> Arc<dyn Preparer> {
+        let BertSettings {
+            max_tokens,
+            windows,
+            ..
+        } = self.settings;
+        Arc::new(BertPreparer {
+            tokenizer: Arc::clone(&self.tokenizer),
+            prefix: self.prefix.clone(),
+            max_tokens: windows.max(1) * max_tokens.saturating_sub(2) + 2,
+        })
+    }
+
+    fn encode_prepared(&mut self, encoded: Vec<Encoded>) -> Result<Embeddings, ModelError> {
+        let texts = encoded.len();
         let truncated = encoded.iter().filter(|encoded| encoded.truncated).count();
         let (pieces, owners) = into_windows(encoded, self.settings.max_tokens);
-        let mut values = vec![0.0f32; texts.len() * self.dimension];
-        let mut windows_per_text = vec![0usize; texts.len()];
+        let mut values = vec![0.0f32; texts * self.dimension];
+        let mut windows_per_text = vec![0usize; texts];
         owners
             .iter()
             .for_each(|&owner| windows_per_text[owner] += 1);

@@ -6,7 +6,9 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{l2_normalise, Embeddings, Encoder, ModelError};
+use std::sync::Arc;
+
+use super::{l2_normalise, Embeddings, Encoded, Encoder, ModelError, Preparer};
 
 /// Bag-of-words hashing encoder with a fixed dimension.
 #[derive(Debug, Clone)]
@@ -20,15 +22,25 @@ impl HashingEncoder {
         assert!(dimension > 0, "dimension must be positive");
         HashingEncoder { dimension }
     }
+}
 
-    fn embed_into(&self, text: &str, row: &mut [f32]) {
-        for word in words(text) {
-            let digest = Sha256::digest(word.as_bytes());
-            let bucket = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
-            let sign = if digest[8] & 1 == 0 { 1.0 } else { -1.0 };
-            row[(bucket % self.dimension as u64) as usize] += sign;
-        }
-        l2_normalise(row);
+impl Preparer for HashingEncoder {
+    /// One id per word: twice its bucket, plus one when the word counts negatively.
+    fn prepare(&self, texts: &[&str]) -> Vec<Encoded> {
+        texts
+            .iter()
+            .map(|text| Encoded {
+                ids: words(text)
+                    .map(|word| {
+                        let digest = Sha256::digest(word.as_bytes());
+                        let bucket = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+                        let bucket = (bucket % self.dimension as u64) as i64;
+                        2 * bucket + i64::from(digest[8] & 1)
+                    })
+                    .collect(),
+                truncated: false,
+            })
+            .collect()
     }
 }
 
@@ -58,10 +70,17 @@ impl Encoder for HashingEncoder {
         format!("hashing-{}", self.dimension)
     }
 
-    fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError> {
-        let mut values = vec![0.0; texts.len() * self.dimension];
-        for (text, row) in texts.iter().zip(values.chunks_exact_mut(self.dimension)) {
-            self.embed_into(text, row);
+    fn preparer(&self) -> Arc<dyn Preparer> {
+        Arc::new(self.clone())
+    }
+
+    fn encode_prepared(&mut self, inputs: Vec<Encoded>) -> Result<Embeddings, ModelError> {
+        let mut values = vec![0.0; inputs.len() * self.dimension];
+        for (input, row) in inputs.iter().zip(values.chunks_exact_mut(self.dimension)) {
+            for &id in &input.ids {
+                row[(id / 2) as usize] += if id % 2 == 0 { 1.0 } else { -1.0 };
+            }
+            l2_normalise(row);
         }
         Ok(Embeddings::new(self.dimension, values, 0))
     }

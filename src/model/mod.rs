@@ -11,6 +11,7 @@ pub mod registry;
 pub mod wordpiece;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use registry::{ModelChoice, ModelLocation};
 
@@ -29,7 +30,15 @@ pub trait SubwordTokenizer: Send + Sync {
     fn encode(&self, text: &str, max_tokens: usize) -> Encoded;
 }
 
-/// Turns texts into sentence embeddings.
+/// Turns texts into an encoder's inputs. It holds no model, so one thread can prepare the next
+/// texts while another runs the model on the last ones.
+pub trait Preparer: Send + Sync {
+    /// The inputs of `texts`, one per text, in input order.
+    fn prepare(&self, texts: &[&str]) -> Vec<Encoded>;
+}
+
+/// Turns texts into sentence embeddings, in two halves: a [`Preparer`] (tokenising, any thread)
+/// and the model itself.
 pub trait Encoder: Send {
     /// Length of every embedding row.
     fn dimension(&self) -> usize;
@@ -37,8 +46,18 @@ pub trait Encoder: Send {
     /// A stable name of the model and the settings that change its output (for cache keys).
     fn model_id(&self) -> String;
 
+    /// The half that turns texts into inputs, to be run ahead on another thread.
+    fn preparer(&self) -> Arc<dyn Preparer>;
+
+    /// Embeds texts its [`Preparer`] made `inputs` of, one L2-normalised row per input, in
+    /// order.
+    fn encode_prepared(&mut self, inputs: Vec<Encoded>) -> Result<Embeddings, ModelError>;
+
     /// Embeds `texts`, one L2-normalised row per text, in input order.
-    fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError>;
+    fn encode(&mut self, texts: &[&str]) -> Result<Embeddings, ModelError> {
+        let inputs = self.preparer().prepare(texts);
+        self.encode_prepared(inputs)
+    }
 }
 
 /// Sentence embeddings of a list of texts: one contiguous row-major `f32` matrix, so large

@@ -88,15 +88,21 @@ pub fn enrich(
     })
 }
 
-/// The workspace's trained topic head when it has one (made for this encoder), else the
-/// taxonomy's prototypes.
+/// A model id without its precision suffix: heads carry over between fp32 and bf16.
+fn same_embedding_space(model_id: &str) -> &str {
+    model_id.strip_suffix("-bf16").unwrap_or(model_id)
+}
+
+/// The workspace's trained topic head when it has one (made for this encoder, in either
+/// precision: bf16 embeddings are within 0.9999 cosine of fp32 ones), else the taxonomy's
+/// prototypes.
 fn topic_model(workspace: &Workspace, encoder: &mut dyn Encoder) -> Result<TopicModel> {
     let path = workspace.topic_head_path();
     if path.is_file() {
         let head = Head::load(&path).map_err(ClassifyError::Head)?;
         let workspace_encoder = encoder.model_id();
         if let Some(trained) = &head.metadata.encoder {
-            if *trained != workspace_encoder {
+            if same_embedding_space(trained) != same_embedding_space(&workspace_encoder) {
                 return Err(ClassifyError::TopicEncoder {
                     path,
                     trained: trained.clone(),
