@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::tokenise::for_each_term;
@@ -55,7 +54,14 @@ pub struct LabelInput<'a> {
     pub embedding: &'a [f32],
     /// Its cluster, if any.
     pub cluster: Option<u32>,
+    /// Its keyword terms ([`term_occurrences`] of the text), made once for the cluster stage's
+    /// keyword view and reused here.
+    pub terms: Vec<TermOccurrence>,
 }
+
+/// One keyword term of a text and the lowercased surface form it came from (`refund` from
+/// `refunded`).
+pub type TermOccurrence = (String, String);
 
 /// Labels every cluster that has documents in `documents`.
 pub fn label_clusters(
@@ -87,18 +93,6 @@ pub fn label_clusters(
     labels
 }
 
-/// The keyword terms of a text, in order: the index analyzer's terms without sub-words and
-/// boilerplate (the terms keywords and the cluster stage's keyword view are made of).
-pub fn keyword_terms(text: &str) -> Vec<String> {
-    let mut terms = Vec::new();
-    for_each_term(text, |term| {
-        if !term.sub_word && !is_boilerplate(term.text) {
-            terms.push(term.text.to_string());
-        }
-    });
-    terms
-}
-
 /// Term counts per cluster, and the most frequent surface form of every term.
 struct TermCounts {
     per_cluster: BTreeMap<u32, HashMap<String, f64>>,
@@ -110,34 +104,29 @@ fn count_terms(documents: &[LabelInput<'_>]) -> TermCounts {
         per_cluster: BTreeMap::new(),
         surfaces: HashMap::new(),
     };
-    // Tokenising is the cost, so it runs on every core; counting stays in document order.
-    let occurrences: Vec<Vec<(String, String)>> = documents
-        .par_iter()
-        .map(|document| match document.cluster {
-            Some(_) => term_occurrences(document.text),
-            None => Vec::new(),
-        })
-        .collect();
-    for (document, terms) in documents.iter().zip(occurrences) {
+    for document in documents {
         let Some(cluster) = document.cluster else {
             continue;
         };
         let cluster_counts = counts.per_cluster.entry(cluster).or_default();
-        for (term, surface) in terms {
+        for (term, surface) in &document.terms {
             *cluster_counts.entry(term.clone()).or_default() += 1.0;
-            *counts
-                .surfaces
-                .entry(term)
-                .or_default()
-                .entry(surface)
-                .or_default() += 1;
+            let forms = counts.surfaces.entry(term.clone()).or_default();
+            match forms.get_mut(surface) {
+                Some(count) => *count += 1,
+                None => {
+                    forms.insert(surface.clone(), 1);
+                }
+            }
         }
     }
     counts
 }
 
-/// The keyword terms of a text with the lowercased surface form each came from.
-fn term_occurrences(text: &str) -> Vec<(String, String)> {
+/// The keyword terms of a text, in order, with the lowercased surface form each came from: the
+/// index analyzer's terms without sub-words and boilerplate (the terms keywords and the cluster
+/// stage's keyword view are made of).
+pub fn term_occurrences(text: &str) -> Vec<TermOccurrence> {
     let mut terms = Vec::new();
     for_each_term(text, |term| {
         if !term.sub_word && !is_boilerplate(term.text) {
@@ -279,6 +268,7 @@ mod tests {
             text,
             embedding,
             cluster: Some(cluster),
+            terms: term_occurrences(text),
         }
     }
 

@@ -20,7 +20,9 @@ use crate::cluster::trend::{cluster_status, is_spike, TrendSettings};
 use crate::cluster::{cluster, timed, ClusterSettings, Clustering};
 use crate::config::{ClusterConfig, Config};
 use crate::document::{Document, Enrichment};
-use crate::label::{keyword_terms, label_clusters, ClusterLabel, LabelInput, LabelSettings};
+use crate::label::{
+    label_clusters, term_occurrences, ClusterLabel, LabelInput, LabelSettings, TermOccurrence,
+};
 use crate::problem::{Assignment, Problem, ProblemStatus, ProblemsFile, Quote};
 use crate::progress::Progress;
 use crate::route::{Route, RouteDocument, RouteSettings, Router};
@@ -88,14 +90,14 @@ pub fn find_problems(
     let dimension = candidates
         .first()
         .map_or(0, |candidate| candidate.embedding.len());
-    let clustering = cluster_candidates(candidates, dimension, &config.cluster);
+    let (clustering, terms) = cluster_candidates(candidates, dimension, &config.cluster);
     progress.finish();
     let previous = history.previous(&context.period, &context.model);
     let matching = match_previous(previous, &clustering, dimension, &config.cluster);
     let numbers = assign_ids(&matching, history.next_id.max(1));
     let members = members_of(&clustering);
     progress.start("label and route problems", None);
-    let labels = timed("label", || label_candidates(candidates, &clustering));
+    let labels = timed("label", || label_candidates(candidates, &clustering, terms));
     let router = Router::new(
         &config.teams,
         &config.topics,
@@ -207,12 +209,13 @@ fn finish(
 }
 
 /// Clusters the candidates in a canonical order (by content hash), so the same archive gives the
-/// same problems however its documents arrived; labels come back in input order.
+/// same problems however its documents arrived; labels come back in input order, with every
+/// candidate's keyword terms (for the label stage).
 fn cluster_candidates(
     candidates: &[Candidate<'_>],
     dimension: usize,
     config: &ClusterConfig,
-) -> Clustering {
+) -> (Clustering, Vec<Vec<TermOccurrence>>) {
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| {
         let key = |row: usize| {
@@ -227,12 +230,17 @@ fn cluster_candidates(
         .iter()
         .flat_map(|&row| candidates[row].embedding.iter().copied())
         .collect();
-    let keywords = timed("keyword terms and TF-IDF", || {
-        let terms: Vec<Vec<String>> = order
+    let (terms, keywords) = timed("keyword terms and TF-IDF", || {
+        let terms: Vec<Vec<TermOccurrence>> = candidates
             .par_iter()
-            .map(|&row| keyword_terms(&candidates[row].document.text))
+            .map(|candidate| term_occurrences(&candidate.document.text))
             .collect();
-        tfidf_rows(&terms, &KeywordSettings::default())
+        let ordered: Vec<Vec<&str>> = order
+            .iter()
+            .map(|&row| terms[row].iter().map(|(term, _)| term.as_str()).collect())
+            .collect();
+        let keywords = tfidf_rows(&ordered, &KeywordSettings::default());
+        (terms, keywords)
     });
     let settings = ClusterSettings {
         seed: config.seed,
@@ -247,7 +255,7 @@ fn cluster_candidates(
         labels[row] = clustering.labels[position];
     }
     clustering.labels = labels;
-    clustering
+    (clustering, terms)
 }
 
 fn match_previous(
@@ -287,14 +295,17 @@ fn members_of(clustering: &Clustering) -> Vec<Vec<usize>> {
 fn label_candidates(
     candidates: &[Candidate<'_>],
     clustering: &Clustering,
+    terms: Vec<Vec<TermOccurrence>>,
 ) -> BTreeMap<u32, ClusterLabel> {
     let inputs: Vec<LabelInput<'_>> = candidates
         .iter()
         .zip(&clustering.labels)
-        .map(|(candidate, &cluster)| LabelInput {
+        .zip(terms)
+        .map(|((candidate, &cluster), terms)| LabelInput {
             text: &candidate.document.text,
             embedding: candidate.embedding,
             cluster,
+            terms,
         })
         .collect();
     label_clusters(&inputs, &LabelSettings::default())
