@@ -27,6 +27,7 @@ pub mod communities;
 pub mod dense;
 pub mod density;
 mod descent;
+mod exhaustive;
 pub mod features;
 pub mod graph;
 pub mod history;

@@ -9,16 +9,26 @@
 //! NN-descent), far below the quadratic cost of exact search (measured on
 //! replicated CFPB rows: 10x the rows cost about 15x the time). For keywords the
 //! similarity is the exact sparse TF-IDF cosine while the projection is a
-//! low-rank LSA, so candidates come cheaply and are ranked exactly.
+//! low-rank LSA, so candidates come cheaply and are ranked exactly. Up to
+//! 20,000 rows, dense and sparse rows are searched exhaustively instead (the
+//! private `exhaustive` module: matrix products, an inverted index), which
+//! is exact and faster there.
 
 use crate::cluster::dense::dot;
 use crate::cluster::descent::approximate_search;
+use crate::cluster::exhaustive::{postings_search, product_search};
 use crate::cluster::sparse::SparseRows;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
 /// Up to this many rows the exact quadratic search is cheap enough.
 const EXACT_SEARCH_LIMIT: usize = 3_000;
+
+/// Up to this many rows the exhaustive searches (blocked matrix products for
+/// dense rows, an inverted index for sparse ones) beat the approximate one;
+/// they grow with the square of the rows, the approximate search about
+/// linearly.
+const EXHAUSTIVE_SEARCH_LIMIT: usize = 20_000;
 
 /// Similarity between rows of one collection.
 pub trait RowSimilarity: Sync {
@@ -127,13 +137,36 @@ impl NeighbourGraph {
     }
 }
 
-/// Nearest neighbours of dense unit rows (`rows x width`).
+/// Nearest neighbours of dense unit rows (`rows x width`): exact by matrix
+/// products up to [`EXHAUSTIVE_SEARCH_LIMIT`] rows, approximate above.
 pub fn dense_neighbours(points: &[f32], width: usize, k: usize, seed: u64) -> NeighbourGraph {
+    let count = points.len().checked_div(width).unwrap_or(0);
+    if k.min(count.saturating_sub(1)) > 0 && count <= EXHAUSTIVE_SEARCH_LIMIT {
+        return product_search(points, width, k.min(count - 1));
+    }
     let rows = DenseRows {
         values: points,
         width,
     };
     nearest_neighbours(&rows, points, width, k, seed, false)
+}
+
+/// Nearest neighbours of L2-normalised sparse rows by cosine: exact through
+/// an inverted index up to [`EXHAUSTIVE_SEARCH_LIMIT`] rows, above that the
+/// approximate search guided by `projection` (`rows x width`, unit rows, for
+/// example an LSA of the same rows).
+pub fn sparse_neighbours(
+    rows: &SparseRows,
+    projection: &[f32],
+    width: usize,
+    k: usize,
+    seed: u64,
+) -> NeighbourGraph {
+    let count = rows.row_count();
+    if k.min(count.saturating_sub(1)) > 0 && count <= EXHAUSTIVE_SEARCH_LIMIT {
+        return postings_search(rows, k.min(count - 1));
+    }
+    nearest_neighbours(&SparseCosine { rows }, projection, width, k, seed, false)
 }
 
 /// Nearest neighbours under `similarity`; `projection` (`rows x width`, unit
@@ -256,7 +289,7 @@ impl NeighbourList {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cluster::dense::normalise_rows;
     use crate::cluster::random::Random;
@@ -281,17 +314,13 @@ mod tests {
     fn approximate_search_has_high_recall_and_is_deterministic() {
         let (rows, width, k) = (4_000, 12, 10);
         let points = random_unit_rows(rows, width, 7);
-        let approximate = dense_neighbours(&points, width, k, 3);
-        let exact = flatten(
-            exact_search(
-                &DenseRows {
-                    values: &points,
-                    width,
-                },
-                k,
-            ),
-            k,
-        );
+        let similarity = DenseRows {
+            values: &points,
+            width,
+        };
+        let search = || nearest_neighbours(&similarity, &points, width, k, 3, false);
+        let approximate = search();
+        let exact = dense_neighbours(&points, width, k, 3);
         let mut found = 0;
         for index in 0..rows {
             let truth = exact.neighbours(index).0;
@@ -304,7 +333,7 @@ mod tests {
         }
         let recall = found as f64 / (rows * k) as f64;
         assert!(recall > 0.9, "recall {recall}");
-        assert_eq!(approximate, dense_neighbours(&points, width, k, 3));
+        assert_eq!(approximate, search());
     }
 
     #[test]

@@ -11,36 +11,32 @@
 use crate::cluster::affinity::edge_weights;
 use crate::cluster::features::Views;
 use crate::cluster::graph::{Graph, ViewEdges};
-use crate::cluster::neighbours::{
-    dense_neighbours, nearest_neighbours, NeighbourGraph, SparseCosine,
-};
+use crate::cluster::neighbours::{dense_neighbours, sparse_neighbours, NeighbourGraph};
 use crate::cluster::settings::ResolvedSettings;
+use crate::cluster::timed;
 
-/// The union graph described in the module docs. The two searches run in
-/// parallel.
+/// The union graph described in the module docs.
 pub fn neighbour_graph(views: &Views, resolved: &ResolvedSettings) -> Graph {
     let (k, seed) = (resolved.neighbours, resolved.seed);
     let embedding = &views.embedding;
     let keyword_weight = resolved.keyword_weight as f64;
-    let (embedding_graph, keyword_graph) = rayon::join(
-        || dense_neighbours(&embedding.values, embedding.width, k, seed),
-        || {
-            views.keywords.as_ref().map(|keywords| {
-                let similarity = SparseCosine {
-                    rows: &keywords.rows,
-                };
-                let projection = &keywords.projection;
-                nearest_neighbours(
-                    &similarity,
-                    &projection.values,
-                    projection.width,
-                    k,
-                    seed ^ 1,
-                    false,
-                )
-            })
-        },
-    );
+    // One after the other: each search uses every core, and libtorch's GEMM
+    // threads beside rayon's would fight over the same two.
+    let embedding_graph = timed("embedding neighbours", || {
+        dense_neighbours(&embedding.values, embedding.width, k, seed)
+    });
+    let keyword_graph = views.keywords.as_ref().map(|keywords| {
+        timed("keyword neighbours", || {
+            let projection = &keywords.projection;
+            sparse_neighbours(
+                &keywords.rows,
+                &projection.values,
+                projection.width,
+                k,
+                seed ^ 1,
+            )
+        })
+    });
     let mut graphs: Vec<(NeighbourGraph, f64)> = vec![(embedding_graph, 1.0 - keyword_weight)];
     graphs.extend(keyword_graph.map(|graph| (graph, keyword_weight)));
     let weights: Vec<Vec<f64>> = graphs
