@@ -5,7 +5,9 @@
 //! different from each other (maximal marginal relevance), from texts that were PII-masked on
 //! ingest.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -94,15 +96,15 @@ pub fn label_clusters(
 }
 
 /// Term counts per cluster, and the most frequent surface form of every term.
-struct TermCounts {
-    per_cluster: BTreeMap<u32, HashMap<String, f64>>,
-    surfaces: HashMap<String, HashMap<String, u32>>,
+struct TermCounts<'a> {
+    per_cluster: BTreeMap<u32, HashMap<&'a str, f64>>,
+    surfaces: HashMap<&'a str, HashMap<&'a str, u32>>,
 }
 
-fn count_terms(documents: &[LabelInput<'_>]) -> TermCounts {
+fn count_terms<'a>(documents: &'a [LabelInput<'_>]) -> TermCounts<'a> {
     let mut counts = TermCounts {
         per_cluster: BTreeMap::new(),
-        surfaces: HashMap::new(),
+        surfaces: HashMap::default(),
     };
     for document in documents {
         let Some(cluster) = document.cluster else {
@@ -110,14 +112,13 @@ fn count_terms(documents: &[LabelInput<'_>]) -> TermCounts {
         };
         let cluster_counts = counts.per_cluster.entry(cluster).or_default();
         for (term, surface) in &document.terms {
-            *cluster_counts.entry(term.clone()).or_default() += 1.0;
-            let forms = counts.surfaces.entry(term.clone()).or_default();
-            match forms.get_mut(surface) {
-                Some(count) => *count += 1,
-                None => {
-                    forms.insert(surface.clone(), 1);
-                }
-            }
+            *cluster_counts.entry(term.as_str()).or_default() += 1.0;
+            *counts
+                .surfaces
+                .entry(term.as_str())
+                .or_default()
+                .entry(surface.as_str())
+                .or_default() += 1;
         }
     }
     counts
@@ -140,7 +141,7 @@ pub fn term_occurrences(text: &str) -> Vec<TermOccurrence> {
 /// cluster / the term's frequency over all clusters), as BERTopic defines it.
 fn class_keywords(documents: &[LabelInput<'_>], top: usize) -> BTreeMap<u32, Vec<String>> {
     let counts = count_terms(documents);
-    let mut totals: HashMap<&str, f64> = HashMap::new();
+    let mut totals: HashMap<&str, f64> = HashMap::default();
     for cluster_counts in counts.per_cluster.values() {
         for (term, count) in cluster_counts {
             *totals.entry(term).or_default() += count;
@@ -153,10 +154,10 @@ fn class_keywords(documents: &[LabelInput<'_>], top: usize) -> BTreeMap<u32, Vec
         .iter()
         .map(|(&cluster, cluster_counts)| {
             let length: f64 = cluster_counts.values().sum::<f64>().max(1.0);
-            let mut scored: Vec<(&String, f64)> = cluster_counts
+            let mut scored: Vec<(&str, f64)> = cluster_counts
                 .iter()
-                .map(|(term, count)| {
-                    let idf = (1.0 + average / totals[term.as_str()]).ln();
+                .map(|(&term, count)| {
+                    let idf = (1.0 + average / totals[term]).ln();
                     (term, count / length * idf)
                 })
                 .collect();
@@ -171,14 +172,14 @@ fn class_keywords(documents: &[LabelInput<'_>], top: usize) -> BTreeMap<u32, Vec
         .collect()
 }
 
-fn most_frequent_surface(surfaces: &HashMap<String, HashMap<String, u32>>, term: &str) -> String {
+fn most_frequent_surface(surfaces: &HashMap<&str, HashMap<&str, u32>>, term: &str) -> String {
     surfaces
         .get(term)
         .and_then(|forms| {
             forms
                 .iter()
                 .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                .map(|(form, _)| form.clone())
+                .map(|(form, _)| form.to_string())
         })
         .unwrap_or_else(|| term.to_string())
 }

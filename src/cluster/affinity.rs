@@ -9,6 +9,7 @@
 //! sparse regions of the corpus comparable.
 
 use crate::cluster::neighbours::NeighbourGraph;
+use rayon::prelude::*;
 
 /// How similarities become edge weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +32,8 @@ pub fn edge_weights(neighbours: &NeighbourGraph, weighting: EdgeWeighting) -> Ve
             .collect(),
         EdgeWeighting::Binary => vec![1.0; neighbours.indices.len()],
         EdgeWeighting::Fuzzy => (0..neighbours.row_count())
-            .flat_map(|row| fuzzy_row(neighbours.neighbours(row).1))
+            .into_par_iter()
+            .flat_map_iter(|row| fuzzy_row(neighbours.neighbours(row).1))
             .collect(),
     }
 }

@@ -6,6 +6,8 @@
 //! cyclic Jacobi method is accurate and fast enough, and avoids a linear
 //! algebra dependency.
 
+use rayon::prelude::*;
+
 /// Dot product of two equal-length `f32` slices, accumulated in eight lanes
 /// so the compiler can vectorise it.
 pub fn dot(first: &[f32], second: &[f32]) -> f32 {
@@ -52,9 +54,9 @@ pub fn orthonormalise_columns(matrix: &mut [f64], rows: usize, columns: usize) {
         let ridge = trace.max(f64::MIN_POSITIVE) * 1e-13;
         (0..columns).for_each(|index| gram[index * columns + index] += ridge);
         let factor = cholesky(&gram, columns);
-        for row in matrix[..rows * columns].chunks_exact_mut(columns) {
-            solve_lower_transposed(&factor, columns, row);
-        }
+        matrix[..rows * columns]
+            .par_chunks_exact_mut(columns)
+            .for_each(|row| solve_lower_transposed(&factor, columns, row));
     }
 }
 
@@ -86,17 +88,47 @@ fn solve_lower_transposed(factor: &[f64], size: usize, row: &mut [f64]) {
 }
 
 fn gram_matrix(matrix: &[f64], rows: usize, columns: usize) -> Vec<f64> {
-    let mut gram = vec![0.0; columns * columns];
-    for row in matrix[..rows * columns].chunks_exact(columns) {
-        for (i, &left) in row.iter().enumerate() {
-            let target = &mut gram[i * columns..(i + 1) * columns];
-            target
-                .iter_mut()
-                .zip(row)
-                .for_each(|(slot, &right)| *slot += left * right);
-        }
+    transpose_times(matrix, matrix, rows, columns)
+}
+
+/// Rows per part of a parallel sum: parts are fixed, and added in order, so
+/// the sum does not depend on how the work was scheduled.
+const SUM_PART_ROWS: usize = 1024;
+
+/// `first^T * second` for two `rows x columns` matrices (row-major).
+pub fn transpose_times(first: &[f64], second: &[f64], rows: usize, columns: usize) -> Vec<f64> {
+    let parts: Vec<Vec<f64>> = first[..rows * columns]
+        .par_chunks(SUM_PART_ROWS * columns)
+        .zip(second[..rows * columns].par_chunks(SUM_PART_ROWS * columns))
+        .map(|(first, second)| {
+            let mut part = vec![0.0; columns * columns];
+            for (a, b) in first
+                .chunks_exact(columns)
+                .zip(second.chunks_exact(columns))
+            {
+                for (i, &left) in a.iter().enumerate() {
+                    part[i * columns..(i + 1) * columns]
+                        .iter_mut()
+                        .zip(b)
+                        .for_each(|(slot, &right)| *slot += left * right);
+                }
+            }
+            part
+        })
+        .collect();
+    add_in_order(parts, columns * columns)
+}
+
+/// The element-wise sum of `parts` (each `length` long), added first to last.
+pub fn add_in_order(parts: Vec<Vec<f64>>, length: usize) -> Vec<f64> {
+    let mut total = vec![0.0; length];
+    for part in parts {
+        total
+            .iter_mut()
+            .zip(&part)
+            .for_each(|(sum, value)| *sum += value);
     }
-    gram
+    total
 }
 
 /// Eigen-decomposition of a symmetric `size x size` row-major matrix.

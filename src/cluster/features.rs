@@ -17,6 +17,7 @@
 use crate::cluster::dense::normalise_rows;
 use crate::cluster::reduce::{latent_semantic, principal_components};
 use crate::cluster::sparse::SparseRows;
+use crate::cluster::timed;
 
 /// How the views are reduced.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,8 +90,12 @@ pub fn build_views(
         .min(rows.max(1));
     let usable = keywords.filter(|keywords| keywords.row_count() == rows && keywords.width() > 0);
     let (mut values, keywords) = rayon::join(
-        || principal_components(embeddings, dimension, target, settings.seed),
-        || usable.map(|keywords| keyword_view(keywords, settings)),
+        || {
+            timed("PCA", || {
+                principal_components(embeddings, dimension, target, settings.seed)
+            })
+        },
+        || usable.map(|keywords| timed("keyword LSA", || keyword_view(keywords, settings))),
     );
     if settings.whiten {
         whiten_columns(&mut values, target);

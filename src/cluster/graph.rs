@@ -6,6 +6,7 @@
 //! nodes stand for groups of documents, keep the modularity arithmetic right.
 
 use crate::cluster::neighbours::NeighbourGraph;
+use rayon::prelude::*;
 
 /// Undirected weighted graph; every edge is stored in both directions and
 /// self-loops are kept only as part of the node weight.
@@ -57,7 +58,8 @@ impl Graph {
         for view in views {
             merged.extend(symmetric_edges(view));
         }
-        merged.sort_unstable_by_key(|&(source, target, _)| (source, target));
+        // Sorted on the whole edge, so the sums below add in one order.
+        merged.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
         let mut adjacency: Vec<Vec<(u32, f64)>> = vec![Vec::new(); rows];
         for (source, target, value) in merged {
             let edges = &mut adjacency[source as usize];
@@ -162,7 +164,7 @@ fn symmetric_edges(view: &ViewEdges<'_>) -> Vec<(u32, u32, f64)> {
             }
         }
     }
-    directed.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
+    directed.par_sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
     directed.dedup_by_key(|edge| (edge.0, edge.1));
     directed
 }

@@ -7,7 +7,8 @@
 //! documents and at most `max_document_share` of them, rows L2-normalised.
 
 use crate::cluster::sparse::SparseRows;
-use std::collections::HashMap;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Vocabulary pruning for TF-IDF.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,13 +29,18 @@ impl Default for KeywordSettings {
 }
 
 /// TF-IDF rows for `documents`, one row per document, in input order.
-pub fn tfidf_rows<S: AsRef<str>>(documents: &[Vec<S>], settings: &KeywordSettings) -> SparseRows {
-    let counts: Vec<HashMap<&str, u32>> =
-        documents.iter().map(|tokens| term_counts(tokens)).collect();
+pub fn tfidf_rows<S: AsRef<str> + Sync>(
+    documents: &[Vec<S>],
+    settings: &KeywordSettings,
+) -> SparseRows {
+    let counts: Vec<HashMap<&str, u32>> = documents
+        .par_iter()
+        .map(|tokens| term_counts(tokens))
+        .collect();
     let vocabulary = build_vocabulary(&counts, settings);
     let total = documents.len() as f64;
     let rows: Vec<Vec<(u32, f32)>> = counts
-        .iter()
+        .par_iter()
         .map(|terms| {
             terms
                 .iter()
@@ -52,7 +58,7 @@ pub fn tfidf_rows<S: AsRef<str>>(documents: &[Vec<S>], settings: &KeywordSetting
 }
 
 fn term_counts<S: AsRef<str>>(tokens: &[S]) -> HashMap<&str, u32> {
-    let mut counts = HashMap::new();
+    let mut counts = HashMap::default();
     for token in tokens {
         *counts.entry(token.as_ref()).or_insert(0) += 1;
     }
@@ -65,7 +71,7 @@ fn build_vocabulary<'a>(
     counts: &[HashMap<&'a str, u32>],
     settings: &KeywordSettings,
 ) -> HashMap<&'a str, (u32, usize)> {
-    let mut frequency: HashMap<&str, usize> = HashMap::new();
+    let mut frequency: HashMap<&str, usize> = HashMap::default();
     for terms in counts {
         terms
             .keys()

@@ -6,7 +6,9 @@
 //! seeded subspace iteration, so the result is deterministic, and both cost
 //! time linear in the number of rows.
 
-use crate::cluster::dense::{orthonormalise_columns, symmetric_eigen};
+use crate::cluster::dense::{
+    add_in_order, orthonormalise_columns, symmetric_eigen, transpose_times,
+};
 use crate::cluster::random::Random;
 use crate::cluster::sparse::SparseRows;
 use rayon::prelude::*;
@@ -134,31 +136,19 @@ fn multiply_square(matrix: &[f64], width: usize, block: &[f64], columns: usize) 
     result
 }
 
-/// `first^T * second` for two `rows x columns` matrices.
-fn transpose_times(first: &[f64], second: &[f64], rows: usize, columns: usize) -> Vec<f64> {
-    let mut result = vec![0.0; columns * columns];
-    for row in 0..rows {
-        let a = &first[row * columns..(row + 1) * columns];
-        let b = &second[row * columns..(row + 1) * columns];
-        for (i, &left) in a.iter().enumerate() {
-            for (j, &right) in b.iter().enumerate() {
-                result[i * columns + j] += left * right;
-            }
-        }
-    }
-    result
-}
-
 /// `basis (rows x columns) * rotation (columns x columns)`, keeping `keep` columns.
 fn rotate(basis: &[f64], rows: usize, columns: usize, rotation: &[f64], keep: usize) -> Vec<f64> {
     let mut result = vec![0.0; rows * keep];
-    for row in 0..rows {
-        for column in 0..keep {
-            result[row * keep + column] = (0..columns)
-                .map(|inner| basis[row * columns + inner] * rotation[inner * columns + column])
-                .sum();
-        }
-    }
+    result
+        .par_chunks_mut(keep)
+        .zip(basis[..rows * columns].par_chunks(columns))
+        .for_each(|(output, row)| {
+            for (column, slot) in output.iter_mut().enumerate() {
+                *slot = (0..columns)
+                    .map(|inner| row[inner] * rotation[inner * columns + column])
+                    .sum();
+            }
+        });
     result
 }
 
@@ -247,19 +237,31 @@ fn sparse_times(keywords: &SparseRows, dense: &[f64], columns: usize) -> Vec<f64
 
 /// `keywords^T (width x rows) * dense (rows x columns)`.
 fn sparse_transpose_times(keywords: &SparseRows, dense: &[f64], columns: usize) -> Vec<f64> {
-    let mut result = vec![0.0; keywords.width() * columns];
-    for row in 0..keywords.row_count() {
-        let (indices, weights) = keywords.row(row);
-        let source = &dense[row * columns..(row + 1) * columns];
-        for (&index, &weight) in indices.iter().zip(weights) {
-            let target = &mut result[index as usize * columns..(index as usize + 1) * columns];
-            target
-                .iter_mut()
-                .zip(source)
-                .for_each(|(slot, &value)| *slot += weight as f64 * value);
-        }
-    }
-    result
+    // Two fixed halves summed in order: the result does not depend on scheduling.
+    let rows = keywords.row_count();
+    let half = rows.div_ceil(2).max(1);
+    let parts: Vec<Vec<f64>> = (0..rows)
+        .step_by(half)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|start| {
+            let mut part = vec![0.0; keywords.width() * columns];
+            for row in start..(start + half).min(rows) {
+                let (indices, weights) = keywords.row(row);
+                let source = &dense[row * columns..(row + 1) * columns];
+                for (&index, &weight) in indices.iter().zip(weights) {
+                    let target =
+                        &mut part[index as usize * columns..(index as usize + 1) * columns];
+                    target
+                        .iter_mut()
+                        .zip(source)
+                        .for_each(|(slot, &value)| *slot += weight as f64 * value);
+                }
+            }
+            part
+        })
+        .collect();
+    add_in_order(parts, keywords.width() * columns)
 }
 
 #[cfg(test)]

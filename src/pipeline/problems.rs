@@ -230,17 +230,18 @@ fn cluster_candidates(
         .iter()
         .flat_map(|&row| candidates[row].embedding.iter().copied())
         .collect();
-    let (terms, keywords) = timed("keyword terms and TF-IDF", || {
-        let terms: Vec<Vec<TermOccurrence>> = candidates
+    let terms: Vec<Vec<TermOccurrence>> = timed("keyword terms", || {
+        candidates
             .par_iter()
             .map(|candidate| term_occurrences(&candidate.document.text))
-            .collect();
+            .collect()
+    });
+    let keywords = timed("TF-IDF", || {
         let ordered: Vec<Vec<&str>> = order
             .iter()
             .map(|&row| terms[row].iter().map(|(term, _)| term.as_str()).collect())
             .collect();
-        let keywords = tfidf_rows(&ordered, &KeywordSettings::default());
-        (terms, keywords)
+        tfidf_rows(&ordered, &KeywordSettings::default())
     });
     let settings = ClusterSettings {
         seed: config.seed,
