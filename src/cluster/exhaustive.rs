@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 use tch::{Kind, Tensor};
 
-use crate::cluster::neighbours::{NeighbourGraph, NeighbourList};
+use crate::cluster::neighbours::{flatten, NeighbourGraph, NeighbourList};
 use crate::cluster::sparse::SparseRows;
 
 /// Rows multiplied against the whole matrix at once: a block's similarities
@@ -64,7 +64,7 @@ pub fn product_search(points: &[f32], width: usize, k: usize) -> NeighbourGraph 
         );
         start += length;
     }
-    into_graph(lists, k)
+    flatten(lists, k)
 }
 
 /// The exact `k` nearest neighbours (by sparse dot product) of every row of
@@ -89,7 +89,7 @@ pub fn postings_search(rows: &SparseRows, k: usize) -> NeighbourGraph {
             },
         )
         .collect();
-    into_graph(lists, k)
+    flatten(lists, k)
 }
 
 /// For every column, the rows that use it and their weights, by row.
@@ -131,21 +131,6 @@ fn top_k(similarities: &[f32], query: usize, k: usize) -> NeighbourList {
         offer(&mut list, base + position, value);
     }
     list
-}
-
-fn into_graph(lists: Vec<NeighbourList>, k: usize) -> NeighbourGraph {
-    let mut indices = Vec::with_capacity(lists.len() * k);
-    let mut similarities = Vec::with_capacity(lists.len() * k);
-    for list in &lists {
-        indices.extend(list.entries.iter().map(|entry| entry.index));
-        similarities.extend(list.entries.iter().map(|entry| entry.similarity));
-    }
-    NeighbourGraph {
-        rows: lists.len(),
-        k,
-        indices,
-        similarities,
-    }
 }
 
 #[cfg(test)]

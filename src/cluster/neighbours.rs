@@ -219,7 +219,8 @@ fn exact_search(similarity: &impl RowSimilarity, k: usize) -> Vec<NeighbourList>
         .collect()
 }
 
-fn flatten(lists: Vec<NeighbourList>, k: usize) -> NeighbourGraph {
+/// The graph of per-row neighbour lists (each at most `k` long, most similar first).
+pub(crate) fn flatten(lists: Vec<NeighbourList>, k: usize) -> NeighbourGraph {
     let mut indices = Vec::with_capacity(lists.len() * k);
     let mut similarities = Vec::with_capacity(lists.len() * k);
     for list in &lists {
