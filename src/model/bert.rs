@@ -59,7 +59,7 @@ impl BertSettings {
             } else {
                 config.threads
             },
-            precision: config.precision.resolve(),
+            precision: config.precision,
             ..defaults
         }
     }
