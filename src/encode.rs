@@ -157,10 +157,23 @@ mod tests {
     use crate::progress::NoProgress;
     use std::sync::Arc;
 
-    /// Counts the texts it is asked to encode.
+    /// Counts the model calls and the texts it is asked to encode; fails on call `fail_on`.
     struct CountingEncoder {
         inner: HashingEncoder,
+        calls: usize,
         seen: usize,
+        fail_on: Option<usize>,
+    }
+
+    impl CountingEncoder {
+        fn new(dimension: usize, fail_on: Option<usize>) -> Self {
+            CountingEncoder {
+                inner: HashingEncoder::new(dimension),
+                calls: 0,
+                seen: 0,
+                fail_on,
+            }
+        }
     }
 
     impl Encoder for CountingEncoder {
@@ -174,6 +187,10 @@ mod tests {
             self.inner.preparer()
         }
         fn encode_prepared(&mut self, inputs: Vec<Encoded>) -> Result<Embeddings, ModelError> {
+            self.calls += 1;
+            if self.fail_on == Some(self.calls) {
+                return Err(ModelError::Forward("injected failure".into()));
+            }
             self.seen += inputs.len();
             self.inner.encode_prepared(inputs)
         }
@@ -182,10 +199,7 @@ mod tests {
     #[test]
     fn second_pass_comes_from_the_cache_and_matches() {
         let directory = tempfile::tempdir().unwrap();
-        let mut encoder = CountingEncoder {
-            inner: HashingEncoder::new(8),
-            seen: 0,
-        };
+        let mut encoder = CountingEncoder::new(8, None);
         let texts = ["brakes squeal", "刹车异响", "brakes squeal", "slow service"];
         let mut cache = EmbeddingCache::open(directory.path(), 8).unwrap();
         let (first, report) = encode_texts(&mut encoder, &mut cache, &texts, &NoProgress).unwrap();
@@ -201,31 +215,6 @@ mod tests {
         assert_eq!(second.row(0), first.row(3));
         let direct = HashingEncoder::new(8).encode(&["new text"]).unwrap();
         assert_eq!(second.row(1), direct.row(0));
-    }
-
-    /// Fails on its second chunk.
-    struct FailingEncoder {
-        inner: HashingEncoder,
-        calls: usize,
-    }
-
-    impl Encoder for FailingEncoder {
-        fn dimension(&self) -> usize {
-            self.inner.dimension()
-        }
-        fn model_id(&self) -> String {
-            self.inner.model_id()
-        }
-        fn preparer(&self) -> Arc<dyn Preparer> {
-            self.inner.preparer()
-        }
-        fn encode_prepared(&mut self, inputs: Vec<Encoded>) -> Result<Embeddings, ModelError> {
-            self.calls += 1;
-            if self.calls == 2 {
-                return Err(ModelError::Forward("injected failure".into()));
-            }
-            self.inner.encode_prepared(inputs)
-        }
     }
 
     fn numbered_texts(count: usize) -> Vec<String> {
@@ -254,10 +243,7 @@ mod tests {
         let owned = numbered_texts(4 * CHUNK_TEXTS);
         let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
         let mut cache = EmbeddingCache::open(directory.path(), 16).unwrap();
-        let mut encoder = FailingEncoder {
-            inner: HashingEncoder::new(16),
-            calls: 0,
-        };
+        let mut encoder = CountingEncoder::new(16, Some(2));
         let error = encode_texts(&mut encoder, &mut cache, &texts, &NoProgress).unwrap_err();
         assert!(matches!(error, EncodeError::Model(ModelError::Forward(_))));
         assert_eq!(encoder.calls, 2);
