@@ -12,6 +12,7 @@
 mod html;
 pub mod pii;
 mod script;
+mod simplify;
 
 use crate::document::{Document, Feedback, Language};
 use sha2::{Digest, Sha256};
@@ -22,6 +23,11 @@ pub use script::{is_simplified_marker, is_traditional_marker};
 
 /// Normalises one feedback row into a document. Pure and cheap enough to run per row in parallel.
 pub fn normalise(feedback: Feedback) -> Document {
+    normalise_keeping_raw(feedback).0
+}
+
+/// [`normalise`], handing back the raw text too (without copying it).
+pub fn normalise_keeping_raw(feedback: Feedback) -> (Document, String) {
     let text = clean_text(&feedback.text);
     let text = mask_pii(&text).0;
     let language = detect_language(&text);
@@ -31,14 +37,15 @@ pub fn normalise(feedback: Feedback) -> Document {
         .id
         .clone()
         .unwrap_or_else(|| content_hash[..16].to_string());
-    Document {
+    let document = Document {
         id,
         text,
         language,
         content_hash,
         metadata: feedback.metadata,
         origin: feedback.origin,
-    }
+    };
+    (document, feedback.text)
 }
 
 /// HTML remnants removed (tags dropped, entities decoded), NFKC, control and invisible format
@@ -194,7 +201,7 @@ pub fn to_simplified(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
-    fast2s::convert(text)
+    simplify::convert(text)
 }
 
 /// The analysis form used for hashing and matching: Simplified, lowercased, whitespace

@@ -15,7 +15,7 @@ use crate::index::{DocumentIndex, IndexBatch};
 use crate::ingest::{IngestSettings, InputFile, Reject, Row};
 use crate::model::bert::BertSettings;
 use crate::model::{open_encoder, Encoder, ModelError};
-use crate::normalise::normalise;
+use crate::normalise::normalise_keeping_raw;
 use crate::progress::Progress;
 use crate::workspace::{write_atomically, AtomicFile, Workspace, WorkspaceError};
 use crate::Result;
@@ -297,7 +297,22 @@ struct RunState {
     fresh: Vec<Document>,
     ids: HashSet<String>,
     hashes: HashSet<String>,
+    /// Raw-text keys of rows whose content hash the run has seen (accepted, or a duplicate by
+    /// content): a later row with the same raw text normalises to the same content hash, so it
+    /// is a duplicate without normalising it.
+    hashed_raw: HashSet<RawKey>,
     languages: BTreeMap<String, u64>,
+}
+
+/// The first 16 bytes of sha256 of a row's raw text.
+type RawKey = [u8; 16];
+
+fn raw_key(text: &str) -> RawKey {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
 }
 
 impl RunState {
@@ -335,49 +350,115 @@ fn mine_file(
     );
     let mut rows = input.rows(settings)?;
     let mut reported_bytes = 0;
-    loop {
-        let chunk: Vec<Row> = rows.by_ref().take(CHUNK_ROWS).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        summary.read += chunk.len() as u64;
-        let outcomes: Vec<Result<Document, Reject>> = chunk
-            .into_par_iter()
-            .map(|row| row.and_then(normalised))
-            .collect();
-        for outcome in outcomes {
-            match outcome {
-                Err(reject) => {
-                    summary.rejected += 1;
-                    rejects.push(&reject)?;
-                }
-                Ok(document) if state.is_duplicate(&document, batch) => summary.duplicate += 1,
-                Ok(document) => {
-                    *state
-                        .languages
-                        .entry(document.language.code().to_string())
-                        .or_default() += 1;
-                    summary.accepted += 1;
-                    state.fresh.push(document);
-                }
+    // The next chunk is read (and its raw texts keyed) on a second thread while this one
+    // normalises the current chunk; the channel holds one chunk, so memory stays bounded.
+    std::thread::scope(|scope| -> Result<()> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || loop {
+            let chunk: Vec<Row> = rows.by_ref().take(CHUNK_ROWS).collect();
+            if chunk.is_empty() {
+                break;
             }
+            let keys: Vec<Option<RawKey>> = chunk
+                .iter()
+                .map(|row| row.as_ref().ok().map(|feedback| raw_key(&feedback.text)))
+                .collect();
+            // A closed channel means the run stopped on an error: stop reading.
+            if sender.send((chunk, keys, rows.bytes_read())).is_err() {
+                break;
+            }
+        });
+        for (chunk, keys, bytes) in receiver {
+            mine_chunk(chunk, keys, batch, state, &mut summary, rejects)?;
+            progress.advance(bytes.saturating_sub(reported_bytes));
+            reported_bytes = bytes;
         }
-        let bytes = rows.bytes_read();
-        progress.advance(bytes.saturating_sub(reported_bytes));
-        reported_bytes = bytes;
-    }
+        Ok(())
+    })?;
     progress.finish();
     Ok(summary)
 }
 
+/// Normalises, deduplicates and sorts one chunk of rows (with their raw-text keys) into
+/// accepted documents, duplicates and rejects.
+fn mine_chunk(
+    chunk: Vec<Row>,
+    keys: Vec<Option<RawKey>>,
+    batch: &IndexBatch,
+    state: &mut RunState,
+    summary: &mut FileSummary,
+    rejects: &mut RejectsWriter,
+) -> Result<()> {
+    summary.read += chunk.len() as u64;
+    // A row whose raw text repeats an earlier row of the chunk waits (unnormalised) until the
+    // earlier row is settled: a duplicate if its content hash is now known, normalised after
+    // all if not (the earlier row was rejected, or a duplicate by id only).
+    let mut first_in_chunk = HashSet::new();
+    let repeats: Vec<bool> = keys
+        .iter()
+        .map(|key| {
+            key.is_some_and(|key| state.hashed_raw.contains(&key) || !first_in_chunk.insert(key))
+        })
+        .collect();
+    let outcomes: Vec<Outcome> = chunk
+        .into_par_iter()
+        .zip(repeats)
+        .map(|(row, repeat)| match row {
+            Ok(feedback) if repeat => Outcome::Repeat(feedback),
+            row => Outcome::Normalised(row.and_then(normalised)),
+        })
+        .collect();
+    for (outcome, key) in outcomes.into_iter().zip(keys) {
+        let result = match outcome {
+            Outcome::Normalised(result) => result,
+            Outcome::Repeat(_) if key.is_some_and(|key| state.hashed_raw.contains(&key)) => {
+                summary.duplicate += 1;
+                continue;
+            }
+            Outcome::Repeat(feedback) => normalised(feedback),
+        };
+        match result {
+            Err(reject) => {
+                summary.rejected += 1;
+                rejects.push(&reject)?;
+            }
+            Ok(document) if state.is_duplicate(&document, batch) => {
+                summary.duplicate += 1;
+                let hash = &document.content_hash;
+                if state.hashes.contains(hash) || batch.contains_hash(hash) {
+                    if let Some(key) = key {
+                        state.hashed_raw.insert(key);
+                    }
+                }
+            }
+            Ok(document) => {
+                *state
+                    .languages
+                    .entry(document.language.code().to_string())
+                    .or_default() += 1;
+                summary.accepted += 1;
+                state.fresh.push(document);
+                if let Some(key) = key {
+                    state.hashed_raw.insert(key);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A row of a chunk: normalised, or held back because its raw text repeats an earlier row.
+enum Outcome {
+    Normalised(Result<Document, Reject>),
+    Repeat(crate::document::Feedback),
+}
+
 /// Normalises an accepted row; text that is empty once cleaned is rejected.
 fn normalised(feedback: crate::document::Feedback) -> Result<Document, Reject> {
-    let origin = feedback.origin.clone();
-    let raw = feedback.text.clone();
-    let document = normalise(feedback);
+    let (document, raw) = normalise_keeping_raw(feedback);
     if document.text.trim().is_empty() {
         return Err(Reject {
-            origin,
+            origin: document.origin,
             reason: "text is empty once markup and whitespace are removed".into(),
             raw,
         });

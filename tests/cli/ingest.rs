@@ -44,6 +44,27 @@ fn a_new_months_file_adds_only_its_new_documents() {
 }
 
 #[test]
+fn repeated_raw_text_in_one_run_is_settled_by_what_the_first_row_became() {
+    let scratch = Scratch::new();
+    let rows = concat!(
+        "id,text\n",
+        "a1,Seat heater broken\n",
+        "a2,Seat heater broken\n", // same text, new id: a duplicate by content
+        "a1,Mirror loose\n",       // a duplicate by id only: its text is still unseen
+        "a3,Mirror loose\n",       // so this row is new
+        "a4,   \n",                // empty: rejected
+        "a5,   \n",                // rejected too, with its own line
+        "a6,Mirror loose\n",       // a duplicate by content of a3
+    );
+    let input = scratch.write("repeats.csv", rows.as_bytes());
+    let summary = scratch.mine(&[&input]);
+    assert_eq!(Scratch::totals(&summary), (7, 2, 3, 2), "{summary}");
+    let lines: Vec<String> = scratch.rejects().iter().map(|row| row[1].clone()).collect();
+    assert_eq!(lines, ["6", "7"]);
+    assert_eq!(scratch.search_ids("mirror", &[]), ["a3"]);
+}
+
+#[test]
 fn hostile_rows_are_rejected_with_file_line_and_reason() {
     let scratch = Scratch::new();
     let mut bytes = b"id,date,rating,text\n".to_vec();
