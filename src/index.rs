@@ -112,7 +112,10 @@ pub const KEYWORD_FIELDS: &[&str] = &[
 
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let keyword = STRING | STORED | FAST;
+    // Fast (columnar) only where search counts facets (`search::FACET_FIELDS`): filters are term
+    // queries, and a column per unique id cost a share of every commit.
+    let keyword = STRING | STORED;
+    let facet = STRING | STORED | FAST;
     let text_options = TextOptions::default().set_stored().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(tokenise::ANALYZER_NAME)
@@ -134,18 +137,18 @@ fn schema() -> (Schema, Fields) {
         content_key: builder.add_u64_field("content_key", NumericOptions::default().set_indexed()),
         date: builder.add_date_field("date", date),
         rating: builder.add_f64_field("rating", number.clone()),
-        source: builder.add_text_field("source", keyword.clone()),
-        channel: builder.add_text_field("channel", keyword.clone()),
+        source: builder.add_text_field("source", facet.clone()),
+        channel: builder.add_text_field("channel", facet.clone()),
         location: builder.add_text_field("location", keyword.clone()),
         product: builder.add_text_field("product", keyword.clone()),
-        language: builder.add_text_field("language", keyword.clone()),
+        language: builder.add_text_field("language", facet.clone()),
         customer_id: builder.add_text_field("customer_id", keyword.clone()),
         customer_value: builder.add_f64_field("customer_value", number.clone()),
-        sentiment: builder.add_text_field("sentiment", keyword.clone()),
+        sentiment: builder.add_text_field("sentiment", facet.clone()),
         sentiment_score: builder.add_f64_field("sentiment_score", number),
-        topic: builder.add_text_field("topic", keyword.clone()),
+        topic: builder.add_text_field("topic", facet.clone()),
         cluster: builder.add_text_field("cluster", keyword.clone()),
-        team: builder.add_text_field("team", keyword.clone()),
+        team: builder.add_text_field("team", facet),
         run: builder.add_text_field("run", keyword),
         origin: builder.add_text_field("origin", STORED),
     };
