@@ -5,6 +5,7 @@
 pub mod learn;
 pub mod sentiment;
 pub mod topic;
+pub mod tune;
 
 use std::collections::BTreeMap;
 

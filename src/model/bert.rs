@@ -33,6 +33,8 @@ pub struct BertSettings {
     pub threads: usize,
     /// Number format of weights and activations.
     pub precision: Precision,
+    /// Whether the model keeps every layer's hidden states (for [`BertEncoder::layer_states`]).
+    pub keep_layer_states: bool,
 }
 
 impl Default for BertSettings {
@@ -43,6 +45,7 @@ impl Default for BertSettings {
             batch_size: 32,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             precision: Precision::Fp32,
+            keep_layer_states: false,
         }
     }
 }
@@ -111,7 +114,8 @@ impl BertEncoder {
         tokenizer: Box<dyn SubwordTokenizer>,
         settings: BertSettings,
     ) -> Result<Self, ModelError> {
-        let config = read_config(&directory.join("config.json"))?;
+        let mut config = read_config(&directory.join("config.json"))?;
+        config.output_hidden_states = Some(settings.keep_layer_states);
         let weights = directory.join("model.safetensors");
         if !weights.is_file() {
             return Err(ModelError::MissingFile {
@@ -163,23 +167,54 @@ impl BertEncoder {
         self.preparer().prepare(texts)
     }
 
+    /// The hidden states after the first `layer` encoder layers of every text, one
+    /// `[tokens, hidden]` float tensor each, in input order. Needs `keep_layer_states`.
+    pub fn layer_states(
+        &self,
+        texts: &[&str],
+        layer: usize,
+        mut on_batch: impl FnMut(usize),
+    ) -> Result<Vec<Tensor>, ModelError> {
+        let encoded = self.tokenize(texts);
+        let mut states: Vec<Option<Tensor>> = (0..texts.len()).map(|_| None).collect();
+        for batch in batches_by_length(&encoded, self.settings.batch_size) {
+            let members: Vec<&Encoded> = batch.iter().map(|&index| &encoded[index]).collect();
+            let (ids, mask) = padded_inputs(&members);
+            let hidden = tch::no_grad(|| -> Result<Tensor, ModelError> {
+                let output = self
+                    .model
+                    .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
+                    .map_err(|error| ModelError::Forward(Box::new(error)))?;
+                let all = output.all_hidden_states.ok_or_else(|| {
+                    ModelError::Forward("the model was loaded without keep_layer_states".into())
+                })?;
+                all.get(layer.wrapping_sub(1))
+                    .map(Tensor::shallow_clone)
+                    .ok_or_else(|| {
+                        ModelError::Forward(format!("the model has no layer {layer}").into())
+                    })
+            })?;
+            for (row, &index) in batch.iter().enumerate() {
+                let length = members[row].ids.len() as i64;
+                states[index] = Some(
+                    hidden
+                        .get(row as i64)
+                        .narrow(0, 0, length)
+                        .to_kind(Kind::Float)
+                        .copy(),
+                );
+            }
+            on_batch(batch.len());
+        }
+        Ok(states
+            .into_iter()
+            .map(|state| state.expect("every text is in a batch"))
+            .collect())
+    }
+
     /// Mean-pooled, L2-normalised embeddings of one batch, row-major.
     fn embed_batch(&self, batch: &[&Encoded]) -> Result<Vec<f32>, ModelError> {
-        let width = batch
-            .iter()
-            .map(|encoded| encoded.ids.len())
-            .max()
-            .unwrap_or(0);
-        let mut ids = vec![0i64; batch.len() * width];
-        let mut mask = vec![0i64; batch.len() * width];
-        for (row, encoded) in batch.iter().enumerate() {
-            let start = row * width;
-            ids[start..start + encoded.ids.len()].copy_from_slice(&encoded.ids);
-            mask[start..start + encoded.ids.len()].fill(1);
-        }
-        let shape = [batch.len() as i64, width as i64];
-        let ids = Tensor::from_slice(&ids).view(shape);
-        let mask = Tensor::from_slice(&mask).view(shape);
+        let (ids, mask) = padded_inputs(batch);
         let pooled = tch::no_grad(|| -> Result<Tensor, ModelError> {
             let output = self
                 .model
@@ -218,6 +253,27 @@ impl Preparer for BertPreparer {
             })
             .collect()
     }
+}
+
+/// Token ids of a batch padded to its longest text, and the attention mask (1 = token).
+fn padded_inputs(batch: &[&Encoded]) -> (Tensor, Tensor) {
+    let width = batch
+        .iter()
+        .map(|encoded| encoded.ids.len())
+        .max()
+        .unwrap_or(0);
+    let mut ids = vec![0i64; batch.len() * width];
+    let mut mask = vec![0i64; batch.len() * width];
+    for (row, encoded) in batch.iter().enumerate() {
+        let start = row * width;
+        ids[start..start + encoded.ids.len()].copy_from_slice(&encoded.ids);
+        mask[start..start + encoded.ids.len()].fill(1);
+    }
+    let shape = [batch.len() as i64, width as i64];
+    (
+        Tensor::from_slice(&ids).view(shape),
+        Tensor::from_slice(&mask).view(shape),
+    )
 }
 
 /// Mean of the hidden states over the tokens the attention mask keeps.
