@@ -15,6 +15,7 @@ use tch::nn::{self, Module, OptimizerConfig, VarStore};
 use tch::{Device, Kind, Tensor};
 
 use super::learn::random::SeededRandom;
+use super::learn::softmax::argmax;
 
 /// A tuned copy of the encoder's top layers with a linear classifier on their mean-pooled output.
 pub struct TunedTop {
@@ -182,19 +183,6 @@ pub fn accuracy(top: &TunedTop, states: &[Tensor], labels: &[i64]) -> f64 {
         .filter(|(row, &label)| argmax(row) == label as usize)
         .count();
     correct as f64 / labels.len().max(1) as f64
-}
-
-fn argmax(row: &[f32]) -> usize {
-    row.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (index, &value)| {
-            if value > best.1 {
-                (index, value)
-            } else {
-                best
-            }
-        })
-        .0
 }
 
 /// Tunes `top` on hidden states `states` with class `labels`, judging every epoch on the
