@@ -16,6 +16,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::learn::random::SeededRandom;
 use super::learn::softmax::argmax;
+use crate::model::bert::batches_by_key;
 
 /// A tuned copy of the encoder's top layers with a linear classifier on their mean-pooled output.
 pub struct TunedTop {
@@ -149,12 +150,9 @@ impl TunedTop {
 
 /// Rows sorted by length, cut into batches (similar lengths waste little on padding).
 fn batches_by_length(states: &[Tensor], batch_size: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..states.len()).collect();
-    order.sort_by_key(|&row| states[row].size()[0]);
-    order
-        .chunks(batch_size.max(1))
-        .map(<[usize]>::to_vec)
-        .collect()
+    batches_by_key(states.len(), batch_size, |row| {
+        states[row].size()[0] as usize
+    })
 }
 
 /// The rows of `batch` padded to one length, and their attention mask.

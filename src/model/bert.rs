@@ -332,8 +332,18 @@ fn into_windows(encoded: Vec<Encoded>, max_tokens: usize) -> (Vec<Encoded>, Vec<
 
 /// Positions of `encoded` sorted by token length, cut into batches of at most `batch_size`.
 fn batches_by_length(encoded: &[Encoded], batch_size: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..encoded.len()).collect();
-    order.sort_by_key(|&index| encoded[index].ids.len());
+    batches_by_key(encoded.len(), batch_size, |index| encoded[index].ids.len())
+}
+
+/// Positions `0..count` sorted by `length`, cut into batches of at most `batch_size`: a batch
+/// holds inputs of similar length, so little compute goes to padding.
+pub(crate) fn batches_by_key(
+    count: usize,
+    batch_size: usize,
+    length: impl Fn(usize) -> usize,
+) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by_key(|&index| length(index));
     order
         .chunks(batch_size.max(1))
         .map(<[usize]>::to_vec)
