@@ -168,14 +168,15 @@ impl BertEncoder {
     }
 
     /// The hidden states after the first `layer` encoder layers of every text, one
-    /// `[tokens, hidden]` float tensor each, in input order. Needs `keep_layer_states`.
+    /// `[tokens, hidden]` float tensor each, in input order; a text longer than `max_tokens`
+    /// gives its first window. Needs `keep_layer_states`.
     pub fn layer_states(
         &self,
         texts: &[&str],
         layer: usize,
         mut on_batch: impl FnMut(usize),
     ) -> Result<Vec<Tensor>, ModelError> {
-        let encoded = self.tokenize(texts);
+        let encoded = first_windows(self.tokenize(texts), self.settings.max_tokens);
         let mut states: Vec<Option<Tensor>> = (0..texts.len()).map(|_| None).collect();
         for batch in batches_by_length(&encoded, self.settings.batch_size) {
             let members: Vec<&Encoded> = batch.iter().map(|&index| &encoded[index]).collect();
@@ -330,6 +331,18 @@ fn into_windows(encoded: Vec<Encoded>, max_tokens: usize) -> (Vec<Encoded>, Vec<
     (pieces, owners)
 }
 
+/// The first model input of every text ([`into_windows`]), one per text, in order.
+fn first_windows(encoded: Vec<Encoded>, max_tokens: usize) -> Vec<Encoded> {
+    let (pieces, owners) = into_windows(encoded, max_tokens);
+    let mut previous = None;
+    pieces
+        .into_iter()
+        .zip(owners)
+        .filter(|&(_, owner)| previous.replace(owner) != Some(owner))
+        .map(|(piece, _)| piece)
+        .collect()
+}
+
 /// Positions of `encoded` sorted by token length, cut into batches of at most `batch_size`.
 fn batches_by_length(encoded: &[Encoded], batch_size: usize) -> Vec<Vec<usize>> {
     batches_by_key(encoded.len(), batch_size, |index| encoded[index].ids.len())
@@ -432,6 +445,17 @@ mod tests {
             ids: vec![1; length],
             truncated: false,
         }
+    }
+
+    #[test]
+    fn layer_states_read_the_first_window_of_a_long_text() {
+        let long = Encoded {
+            ids: vec![0, 5, 6, 7, 8, 9, 2],
+            truncated: false,
+        };
+        let firsts = first_windows(vec![encoded(3), long, encoded(4)], 4);
+        let ids: Vec<Vec<i64>> = firsts.into_iter().map(|piece| piece.ids).collect();
+        assert_eq!(ids, vec![vec![1; 3], vec![0, 5, 6, 2], vec![1; 4]]);
     }
 
     #[test]
