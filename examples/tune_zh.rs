@@ -8,12 +8,17 @@
 //! ```text
 //! cargo run --release --example tune_zh                      # layers 10-11, 3 epochs, 3e-5
 //! TUNE_FIRST=8 TUNE_EPOCHS=4 TUNE_RATE=5e-5 cargo run --release --example tune_zh
+//! TUNE_SCHEDULE=warmup TUNE_OUT=/tmp/tuned cargo run --release --example tune_zh
 //! ```
+//!
+//! `TUNE_SCHEDULE=warmup`: step sizes warm up over the first 6% of steps, then fall linearly
+//! to 0. `TUNE_OUT=DIR`: writes the tuned weights (`top.safetensors`) and every test row's
+//! probability of positive (`test.csv`).
 
 use std::time::Instant;
 
 use vocmine::classify::learn::split::is_test;
-use vocmine::classify::tune::{accuracy, fine_tune, pad, TuneSettings, TunedTop};
+use vocmine::classify::tune::{accuracy, fine_tune, pad, Schedule, TuneSettings, TunedTop};
 use vocmine::model::bert::{BertEncoder, BertSettings};
 use vocmine::model::registry::cache_dir;
 use vocmine::model::Encoder;
@@ -32,6 +37,10 @@ fn main() {
     let tune = TuneSettings {
         epochs: setting("TUNE_EPOCHS", 3),
         layer_rate: setting("TUNE_RATE", 3e-5),
+        schedule: match std::env::var("TUNE_SCHEDULE").as_deref() {
+            Ok("warmup") => Schedule::WarmupLinearDecay { warmup: 0.06 },
+            _ => Schedule::Constant,
+        },
         ..TuneSettings::default()
     };
     let cache = cache_dir();
@@ -90,6 +99,29 @@ fn main() {
         "test accuracy {:.4}",
         accuracy(&top, &test_states, &labels(&test))
     );
+    if let Ok(out) = std::env::var("TUNE_OUT") {
+        write_outputs(std::path::Path::new(&out), &top, &test, &test_states);
+    }
+}
+
+/// The tuned weights and each test row's probability of positive.
+fn write_outputs(out: &std::path::Path, top: &TunedTop, test: &Rows, states: &[tch::Tensor]) {
+    std::fs::create_dir_all(out).expect("output directory");
+    top.save(&out.join("top.safetensors")).expect("weights");
+    let mut writer = csv::Writer::from_path(out.join("test.csv")).expect("test.csv");
+    writer
+        .write_record(["label", "positive", "text"])
+        .expect("header");
+    for (row, probabilities) in test.iter().zip(top.predict(states, 64)) {
+        writer
+            .write_record([
+                row.1.to_string(),
+                probabilities[1].to_string(),
+                row.0.clone(),
+            ])
+            .expect("row");
+    }
+    writer.flush().expect("test.csv");
 }
 
 /// Training, validation and test rows of the labelled file.

@@ -41,6 +41,39 @@ pub struct TuneSettings {
     pub classifier_rate: f64,
     /// Seeds initialisation, dropout and the order of batches.
     pub seed: u64,
+    /// How the step sizes change over the run.
+    pub schedule: Schedule,
+}
+
+/// How [`fine_tune`]'s step sizes change from step to step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// The same step size throughout.
+    Constant,
+    /// Rising linearly from 0 over the first `warmup` share of all steps, then falling linearly
+    /// to 0 at the last step (the usual schedule for fine-tuning BERT).
+    WarmupLinearDecay {
+        /// Share of the steps spent warming up, in [0, 1).
+        warmup: f64,
+    },
+}
+
+impl Schedule {
+    /// The factor on the step sizes at `step` (0-based) of `total`.
+    pub fn factor(self, step: usize, total: usize) -> f64 {
+        match self {
+            Schedule::Constant => 1.0,
+            Schedule::WarmupLinearDecay { warmup } => {
+                let (step, total) = (step as f64, total.max(1) as f64);
+                let warm = (warmup * total).max(1.0);
+                if step < warm {
+                    (step + 1.0) / warm
+                } else {
+                    ((total - step) / (total - warm).max(1.0)).clamp(0.0, 1.0)
+                }
+            }
+        }
+    }
 }
 
 impl Default for TuneSettings {
@@ -51,6 +84,7 @@ impl Default for TuneSettings {
             layer_rate: 3e-5,
             classifier_rate: 1e-3,
             seed: 17,
+            schedule: Schedule::Constant,
         }
     }
 }
@@ -200,11 +234,15 @@ pub fn fine_tune(
     let mut best: (f64, Vec<(String, Tensor)>) = (f64::NEG_INFINITY, Vec::new());
     let mut scores = Vec::with_capacity(settings.epochs);
     let batches = batches_by_length(states, settings.batch_size);
+    let total_steps = batches.len() * settings.epochs;
     let mut step = 0;
     for epoch in 0..settings.epochs {
         let mut order: Vec<usize> = (0..batches.len()).collect();
         random.shuffle(&mut order);
         for &batch_index in &order {
+            let factor = settings.schedule.factor(step, total_steps);
+            optimizer.set_lr_group(0, settings.layer_rate * factor);
+            optimizer.set_lr_group(1, settings.classifier_rate * factor);
             let batch = &batches[batch_index];
             let (hidden, mask) = pad(states, batch);
             let targets =
@@ -284,6 +322,18 @@ mod tests {
     }
 
     #[test]
+    fn warmup_rises_then_the_rate_falls_to_zero_at_the_end() {
+        let schedule = Schedule::WarmupLinearDecay { warmup: 0.1 };
+        let factors: Vec<f64> = (0..100).map(|step| schedule.factor(step, 100)).collect();
+        assert!((factors[0] - 0.1).abs() < 1e-9, "{factors:?}");
+        assert!((factors[9] - 1.0).abs() < 1e-9, "{factors:?}");
+        assert!(factors[..10].windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(factors[10..].windows(2).all(|pair| pair[0] > pair[1]));
+        assert!(factors[99] > 0.0 && factors[99] < 0.02, "{}", factors[99]);
+        assert_eq!(Schedule::Constant.factor(57, 100), 1.0);
+    }
+
+    #[test]
     fn padding_does_not_change_a_rows_prediction() {
         let top = TunedTop::new(&tiny_config(), 1, 2);
         let (states, _) = rows(3, 1);
@@ -309,6 +359,7 @@ mod tests {
             layer_rate: 1e-3,
             classifier_rate: 1e-2,
             seed: 5,
+            schedule: Schedule::Constant,
         };
         let scores = fine_tune(
             &mut top,
