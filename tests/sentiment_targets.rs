@@ -74,9 +74,10 @@ fn chinese_accuracy() -> f64 {
 }
 
 #[test]
-#[ignore = "target not met yet: the shipped MLP head on frozen e5 measures 0.859 (linear 0.841; \
-            bf16 embeddings 0.858; character n-gram TF-IDF beside e5 in one logistic \
-            regression 0.863); fine-tuning the top of the encoder is the next step (issue 4)"]
+#[ignore = "target not met: the shipped MLP head on frozen e5 measures 0.859; fine-tuning e5 \
+            layers 8-11 reached 0.865 (README); on 200 hand-read test rows the head gets 0.948 \
+            of those whose label agrees with the text, and 14 of its 23 misses there are rows \
+            whose text is mixed or contradicts its label (corpora/zh_sentiment_audit.csv)"]
 fn chinese_reviews_meet_the_binary_target() {
     let accuracy = chinese_accuracy();
     assert!(accuracy >= 0.90, "accuracy {accuracy:.3} < 0.90");
