@@ -9,7 +9,11 @@
 //! cargo run --release --example tune_zh                      # layers 10-11, 3 epochs, 3e-5
 //! TUNE_FIRST=8 TUNE_EPOCHS=4 TUNE_RATE=5e-5 cargo run --release --example tune_zh
 //! TUNE_SCHEDULE=warmup TUNE_OUT=/tmp/tuned cargo run --release --example tune_zh
+//! TUNE_FIRST=1 TUNE_RATE=5e-5 TUNE_SCHEDULE=warmup cargo run --release --example tune_zh
 //! ```
+//!
+//! Measured (README): layers 10-11 0.847, 8-11 0.865, 1-11 0.868 (the last: 3 epochs of about
+//! 9 minutes on 2 cores, 11 GB peak).
 //!
 //! `TUNE_SCHEDULE=warmup`: step sizes warm up over the first 6% of steps, then fall linearly
 //! to 0. `TUNE_OUT=DIR`: writes the tuned weights (`top.safetensors`) and every test row's

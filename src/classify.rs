@@ -131,21 +131,23 @@ impl Classifier {
         self
     }
 
-    /// The enrichment of every document (row of `embeddings`, in order), and the label counts.
+    /// The enrichment of every document (row of `embeddings`, in order, with its language and
+    /// text), and the label counts.
     pub fn classify(
         &self,
         embeddings: &Embeddings,
         languages: &[Language],
+        texts: &[&str],
     ) -> (Vec<Enrichment>, ClassifyReport) {
         let mut report = ClassifyReport::default();
         let topics = self.topics.choose_all(embeddings, self.refinement);
         let enrichments = embeddings
             .rows()
-            .zip(languages)
+            .zip(languages.iter().zip(texts))
             .zip(topics)
-            .map(|((row, &language), topic)| {
+            .map(|((row, (&language, text)), topic)| {
                 let topic = topic.topic;
-                let sentiment = self.sentiment.predict(row, language);
+                let sentiment = self.sentiment.predict(row, text, language);
                 let label = sentiment::label_name(sentiment.label).to_string();
                 *report.topic.entry(topic.clone()).or_default() += 1;
                 *report.sentiment.entry(label.clone()).or_default() += 1;
@@ -195,9 +197,10 @@ mod tests {
             384,
         )
         .unwrap();
-        let embeddings = encoder.encode(&["refund money back", "退款"]).unwrap();
+        let texts = ["refund money back", "退款"];
+        let embeddings = encoder.encode(&texts).unwrap();
         let languages = [Language::English, Language::ChineseSimplified];
-        let (enrichments, report) = classifier.classify(&embeddings, &languages);
+        let (enrichments, report) = classifier.classify(&embeddings, &languages, &texts);
         assert_eq!(enrichments.len(), 2);
         assert_eq!(enrichments[0].topic.as_deref(), Some("refunds"));
         assert!(enrichments

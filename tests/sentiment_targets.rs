@@ -75,10 +75,10 @@ fn chinese_accuracy() -> f64 {
 }
 
 #[test]
-#[ignore = "target not met: the shipped MLP head on frozen e5 measures 0.859; fine-tuning e5 \
-            layers 8-11 reached 0.865 (README); on 200 hand-read test rows the head gets 0.948 \
-            of those whose label agrees with the text, and 14 of its 23 misses there are rows \
-            whose text is mixed or contradicts its label (corpora/zh_sentiment_audit.csv)"]
+#[ignore = "target not met: the shipped head (MLP on frozen e5 mixed with a character n-gram \
+            text head) measures 0.864; fine-tuning e5 layers 1-11 reached 0.868 and, mixed with \
+            n-grams, 0.881 (README); of 80 hand-read misses of that strongest reader, 63 are rows \
+            whose text is mixed or contradicts its label (corpora/zh_sentiment_errors_audit.csv)"]
 fn chinese_reviews_meet_the_binary_target() {
     let accuracy = chinese_accuracy();
     assert!(accuracy >= 0.90, "accuracy {accuracy:.3} < 0.90");
@@ -88,45 +88,64 @@ fn chinese_reviews_meet_the_binary_target() {
 fn chinese_reviews_keep_the_measured_accuracy() {
     let accuracy = chinese_accuracy();
     assert!(
-        accuracy >= 0.855,
-        "accuracy {accuracy:.3} fell below the measured 0.859"
+        accuracy >= 0.86,
+        "accuracy {accuracy:.3} fell below the measured 0.864"
     );
 }
 
-/// One row of `corpora/zh_sentiment_audit.csv`: 200 Chinese test rows drawn at random and read
-/// by hand. `reading` says whether the file's label `agrees` with the text read on its own,
-/// `contradicts` it, or the text is `mixed-or-none` (both sentiments, or none).
+/// One row of a hand-read sample of Chinese test rows (`corpora/zh_sentiment_audit.csv`: 200
+/// drawn at random; `corpora/zh_sentiment_errors_audit.csv`: 80 drawn from the misses of the
+/// strongest reader measured). `reading` says whether the file's label `agrees` with the text
+/// read on its own, `contradicts` it, or the text is `mixed-or-none` (both sentiments, or none).
 struct AuditRow {
     line: usize,
     label: String,
     reading: String,
     text: String,
+    /// The measured reader's probability of positive, where the sample records it.
+    positive: Option<f64>,
 }
 
-fn audit_rows() -> Vec<AuditRow> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpora/zh_sentiment_audit.csv");
+/// The rows of a sample under `corpora/`, read by column name.
+fn audit_rows_of(name: &str) -> Vec<AuditRow> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("corpora")
+        .join(name);
     let mut reader = csv::Reader::from_path(&path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|header| header == name);
+    let (line, label, reading, text) = (
+        column("line").unwrap(),
+        column("label").unwrap(),
+        column("reading").unwrap(),
+        column("text").unwrap(),
+    );
+    let positive = column("positive");
     reader
         .records()
         .map(|record| {
             let record = record.unwrap();
             AuditRow {
-                line: record[0].parse().unwrap(),
-                label: record[1].to_string(),
-                reading: record[2].to_string(),
-                text: record[3].to_string(),
+                line: record[line].parse().unwrap(),
+                label: record[label].to_string(),
+                reading: record[reading].to_string(),
+                text: record[text].to_string(),
+                positive: positive.map(|index| record[index].parse().unwrap()),
             }
         })
         .collect()
 }
 
-#[test]
-fn the_audited_sample_is_rows_of_the_chinese_test_split() {
+fn audit_rows() -> Vec<AuditRow> {
+    audit_rows_of("zh_sentiment_audit.csv")
+}
+
+/// Every row of a sample is the same line, label and text as in `zh_reviews.csv`, lies in the
+/// test split, and carries one of the three readings.
+fn check_rows_of_the_chinese_test_split(rows: &[AuditRow]) {
     let mut reader = csv::Reader::from_path(data_file("zh_reviews.csv")).unwrap();
     let data: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let rows = audit_rows();
-    assert_eq!(rows.len(), 200);
-    for row in &rows {
+    for row in rows {
         // Line 1 is the header; the file has no multi-line records.
         let record = &data[row.line - 2];
         assert_eq!(
@@ -147,9 +166,40 @@ fn the_audited_sample_is_rows_of_the_chinese_test_split() {
     }
 }
 
+#[test]
+fn the_audited_sample_is_rows_of_the_chinese_test_split() {
+    let rows = audit_rows();
+    assert_eq!(rows.len(), 200);
+    check_rows_of_the_chinese_test_split(&rows);
+}
+
+/// The second sample holds 80 distinct misses of the fine-tuned e5 + character n-gram reader
+/// (README): each is a test row, and its recorded probability is on the wrong side of 0.5.
+#[test]
+fn the_sampled_misses_are_misses_on_rows_of_the_chinese_test_split() {
+    let rows = audit_rows_of("zh_sentiment_errors_audit.csv");
+    assert_eq!(rows.len(), 80);
+    check_rows_of_the_chinese_test_split(&rows);
+    assert!(
+        rows.windows(2).all(|pair| pair[0].line < pair[1].line),
+        "rows are distinct and in file order"
+    );
+    for row in &rows {
+        let positive = row
+            .positive
+            .expect("the sample records the reader's probability");
+        assert_eq!(
+            positive > 0.5,
+            row.label == "negative",
+            "line {} is not a miss",
+            row.line
+        );
+    }
+}
+
 /// On the audited rows whose label agrees with the text, the shipped Chinese head is right far
-/// more often than on the whole split (measured 0.948 on 172 rows, against 0.859 on the split):
-/// 14 of its 23 misses in the sample are rows whose text is mixed or contradicts the label.
+/// more often than on the whole split (measured 0.959 on 172 rows, against 0.864 on the split):
+/// 14 of its 21 misses in the sample are rows whose text is mixed or contradicts the label.
 #[test]
 fn chinese_head_reads_the_audited_rows_whose_label_agrees_with_the_text() {
     let directory = tempfile::tempdir().unwrap();
@@ -169,7 +219,7 @@ fn chinese_head_reads_the_audited_rows_whose_label_agrees_with_the_text() {
     );
     let accuracy = score(&report, "accuracy");
     assert!(
-        accuracy >= 0.93,
-        "accuracy {accuracy:.3} on rows whose label agrees with the text fell below the measured 0.948"
+        accuracy >= 0.94,
+        "accuracy {accuracy:.3} on rows whose label agrees with the text fell below the measured 0.959"
     );
 }

@@ -74,12 +74,16 @@ impl SentimentModel {
         }
     }
 
-    /// The sentiment of one embedding of a document in `language`.
-    pub fn predict(&self, embedding: &[f32], language: Language) -> SentimentPrediction {
-        decide(
-            self.head_for(language),
-            &self.head_for(language).predict(embedding),
-        )
+    /// The sentiment of a document in `language` from its embedding and its text (read only by
+    /// a head that carries a text head).
+    pub fn predict(
+        &self,
+        embedding: &[f32],
+        text: &str,
+        language: Language,
+    ) -> SentimentPrediction {
+        let head = self.head_for(language);
+        decide(head, &head.predict_document(embedding, text))
     }
 }
 

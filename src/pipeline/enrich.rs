@@ -76,7 +76,11 @@ pub fn enrich(
                         .refine_topics
                         .then_some(classify.refine_min_documents),
                 );
-        classifier.classify(&embeddings.first_rows(fresh.len()), &languages)
+        let texts: Vec<&str> = fresh
+            .iter()
+            .map(|document| document.text.as_str())
+            .collect();
+        classifier.classify(&embeddings.first_rows(fresh.len()), &languages, &texts)
     };
     Ok(Enriched {
         enrichments,

@@ -168,10 +168,15 @@ pub fn train_on(
         labels.push(class);
     }
     let view = MatrixView::new(&features, dimension).map_err(ClassifyError::Head)?;
+    let texts: Vec<&str> = rows
+        .iter()
+        .map(|&index| labelled.read.documents[index].text.as_str())
+        .collect();
     let data = TrainingData {
         features: view,
         labels: &labels,
         class_names: &class_names,
+        texts: training.text.is_some().then_some(&texts[..]),
     };
     let provenance = Provenance {
         training_command: command.to_string(),
@@ -235,7 +240,7 @@ pub fn evaluate_sentiment(
     for &index in rows {
         let document = &labelled.read.documents[index];
         let head = model.head_for(document.language);
-        let probabilities = head.predict(labelled.embeddings.row(index));
+        let probabilities = head.predict_document(labelled.embeddings.row(index), &document.text);
         let guess = if binary {
             binary_choice(head, &probabilities)
         } else {

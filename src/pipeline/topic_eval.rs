@@ -94,6 +94,7 @@ fn train_fold(
         features: view,
         labels: &fold_labels,
         class_names,
+        texts: None,
     };
     Ok(train_head(&data, training, Provenance::default()).map_err(ClassifyError::Head)?)
 }

@@ -11,6 +11,7 @@ use crate::classify::learn::error::HeadError;
 use crate::classify::learn::matrix::{dot, MatrixView};
 use crate::classify::learn::softmax::{argmax, softmax_in_place};
 use crate::classify::learn::standardise::FeatureTransform;
+use crate::classify::learn::text_head::TextHead;
 use crate::classify::learn::train::TrainingSettings;
 
 /// Version of the head file layout; bumped when a field changes meaning.
@@ -31,6 +32,10 @@ pub struct Head {
     pub temperature: f32,
     /// How the head was made.
     pub metadata: HeadMetadata,
+    /// A text head whose probabilities are mixed into this head's ([`Head::predict_document`]);
+    /// absent from heads trained without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextHead>,
 }
 
 /// The parameters of one head kind.
@@ -221,6 +226,19 @@ impl Head {
         probabilities
     }
 
+    /// Calibrated class probabilities of one document: its embedding through this head, mixed
+    /// with its text through the text head when the head carries one.
+    ///
+    /// # Panics
+    /// When `row` does not have [`Head::input_dimension`] values.
+    pub fn predict_document(&self, row: &[f32], text: &str) -> Vec<f32> {
+        let probabilities = self.predict(row);
+        match &self.text {
+            Some(text_head) => text_head.mix(&probabilities, text),
+            None => probabilities,
+        }
+    }
+
     /// The most probable class index for one embedding.
     pub fn predict_class(&self, row: &[f32]) -> usize {
         argmax(&self.logits(row))
@@ -315,6 +333,7 @@ mod tests {
                     validation_nll_calibrated: 0.0,
                 },
             },
+            text: None,
         }
     }
 

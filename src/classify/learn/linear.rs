@@ -129,19 +129,32 @@ fn objective(rows: &WeightedRows, l2: f64, parameters: &[f64]) -> (f64, Vec<f64>
             )
         })
         .collect();
+    let total_weight: f64 = rows.weights.iter().sum();
+    penalised_mean(&partials, total_weight, l2, rows.columns, parameters)
+}
+
+/// Adds the blocks' partial losses and gradients in block order (so the sum never depends on
+/// scheduling), divides by the total row weight and adds `l2 / 2 * |W|^2` over parameters laid
+/// out as class blocks of `columns` weights and a bias.
+pub(crate) fn penalised_mean(
+    partials: &[(f64, Vec<f64>)],
+    total_weight: f64,
+    l2: f64,
+    columns: usize,
+    parameters: &[f64],
+) -> (f64, Vec<f64>) {
     let mut loss = 0.0;
     let mut gradient = vec![0.0; parameters.len()];
-    for (chunk_loss, chunk_gradient) in &partials {
+    for (chunk_loss, chunk_gradient) in partials {
         loss += chunk_loss;
         gradient
             .iter_mut()
             .zip(chunk_gradient)
             .for_each(|(total, part)| *total += part);
     }
-    let total_weight: f64 = rows.weights.iter().sum();
     loss /= total_weight;
     gradient.iter_mut().for_each(|value| *value /= total_weight);
-    add_penalty(l2, rows.columns, parameters, &mut loss, &mut gradient);
+    add_penalty(l2, columns, parameters, &mut loss, &mut gradient);
     (loss, gradient)
 }
 
@@ -177,7 +190,7 @@ fn chunk_terms(
 }
 
 /// Replaces `scores` by softmax probabilities and returns `-log p[label]`.
-fn softmax_cross_entropy(scores: &mut [f64], label: usize) -> f64 {
+pub(crate) fn softmax_cross_entropy(scores: &mut [f64], label: usize) -> f64 {
     let maximum = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let mut total = 0.0;
     for score in scores.iter_mut() {
@@ -220,6 +233,7 @@ fn to_model(parameters: &[f64], class_count: usize, columns: usize) -> LinearMod
 mod tests {
     use super::*;
     use crate::classify::learn::matrix::Matrix;
+    use crate::classify::learn::synthetic::assert_gradient_matches_finite_differences;
 
     fn toy_rows() -> (Matrix, Vec<usize>) {
         let data = vec![
@@ -234,19 +248,10 @@ mod tests {
         let indices: Vec<usize> = (0..6).collect();
         let rows = WeightedRows::new(matrix.view(), &labels, &indices, &[1.0, 2.0, 0.5]);
         let parameters: Vec<f64> = (0..9).map(|index| 0.1 * index as f64 - 0.3).collect();
-        let (_, gradient) = objective(&rows, 0.05, &parameters);
-        for index in 0..parameters.len() {
-            let mut shifted = parameters.clone();
-            shifted[index] += 1e-6;
-            let (upper, _) = objective(&rows, 0.05, &shifted);
-            shifted[index] -= 2e-6;
-            let (lower, _) = objective(&rows, 0.05, &shifted);
-            let numeric = (upper - lower) / 2e-6;
-            assert!(
-                (numeric - gradient[index]).abs() < 1e-6,
-                "parameter {index}"
-            );
-        }
+        assert_gradient_matches_finite_differences(
+            |parameters| objective(&rows, 0.05, parameters),
+            &parameters,
+        );
     }
 
     #[test]

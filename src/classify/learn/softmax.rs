@@ -15,6 +15,15 @@ pub fn softmax_in_place(logits: &mut [f32], temperature: f32) {
     }
 }
 
+/// Row-major `logits` of `class_count` classes as probabilities at `temperature`.
+pub fn softmax_rows(logits: &[f32], class_count: usize, temperature: f32) -> Vec<f32> {
+    let mut probabilities = logits.to_vec();
+    probabilities
+        .chunks_exact_mut(class_count)
+        .for_each(|row| softmax_in_place(row, temperature));
+    probabilities
+}
+
 /// `-log softmax(logits / temperature)[label]`, computed in `f64` for stable sums.
 pub fn negative_log_likelihood(logits: &[f32], label: usize, temperature: f64) -> f64 {
     let maximum = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;

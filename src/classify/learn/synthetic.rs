@@ -1,5 +1,6 @@
 //! Synthetic embeddings for tests and smoke runs: noisy, L2-normalised clusters around random
-//! class centres, shaped like sentence embeddings (a shared offset plus a class direction).
+//! class centres, shaped like sentence embeddings (a shared offset plus a class direction); and
+//! the finite-difference check the learners' gradients are tested with.
 
 use crate::classify::learn::matrix::Matrix;
 use crate::classify::learn::random::SeededRandom;
@@ -58,6 +59,27 @@ fn unit_vector(random: &mut SeededRandom, dimension: usize) -> Vec<f64> {
     let vector: Vec<f64> = (0..dimension).map(|_| random.normal()).collect();
     let length = vector.iter().map(|value| value * value).sum::<f64>().sqrt();
     vector.iter().map(|value| value / length).collect()
+}
+
+/// Asserts that `objective`'s gradient at `parameters` matches central finite differences.
+pub fn assert_gradient_matches_finite_differences(
+    objective: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    parameters: &[f64],
+) {
+    let (_, gradient) = objective(parameters);
+    for index in 0..parameters.len() {
+        let mut shifted = parameters.to_vec();
+        shifted[index] += 1e-6;
+        let (upper, _) = objective(&shifted);
+        shifted[index] -= 2e-6;
+        let (lower, _) = objective(&shifted);
+        let numeric = (upper - lower) / 2e-6;
+        assert!(
+            (numeric - gradient[index]).abs() < 1e-6,
+            "parameter {index}: {numeric} by differences, {} by the gradient",
+            gradient[index]
+        );
+    }
 }
 
 #[cfg(test)]

@@ -19,9 +19,12 @@ use crate::classify::learn::head::{
 use crate::classify::learn::linear::LinearSettings;
 use crate::classify::learn::matrix::MatrixView;
 use crate::classify::learn::mlp::MlpSettings;
-use crate::classify::learn::softmax::mean_negative_log_likelihood;
+use crate::classify::learn::softmax::{mean_negative_log_likelihood, softmax_rows};
 use crate::classify::learn::split::{carve_validation, Partition};
 use crate::classify::learn::standardise::{FeatureTransform, Standardisation};
+use crate::classify::learn::text_head::{
+    train_text_head, TextHead, TextHeadSettings, TextTrainingData,
+};
 
 mod search;
 
@@ -79,6 +82,10 @@ pub struct TrainingSettings {
     pub linear: LinearSettings,
     /// MLP head settings.
     pub mlp: MlpSettings,
+    /// A text head trained beside the embedding head, when asked for (sentiment heads); absent
+    /// from the settings of heads trained without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextHeadSettings>,
 }
 
 impl Default for TrainingSettings {
@@ -92,6 +99,7 @@ impl Default for TrainingSettings {
             selection: SelectionCriterion::LogLoss,
             linear: LinearSettings::default(),
             mlp: MlpSettings::default(),
+            text: None,
         }
     }
 }
@@ -105,6 +113,8 @@ pub struct TrainingData<'a> {
     pub labels: &'a [usize],
     /// Class names, indexed by label.
     pub class_names: &'a [String],
+    /// One text per row, for a text head (`None` when the settings ask for none).
+    pub texts: Option<&'a [&'a str]>,
 }
 
 /// Where the training data and command came from, recorded in the head.
@@ -141,6 +151,18 @@ pub fn train_head(
     };
     let temperature = fit_temperature(&trained.validation_logits, &validation.labels);
     let summary = summarise(&partition, &validation, temperature, &trained);
+    let text = match (&settings.text, data.texts) {
+        (Some(text_settings), Some(texts)) => Some(train_text(
+            data,
+            texts,
+            &partition,
+            &validation,
+            softmax_rows(&trained.validation_logits, class_count, temperature),
+            settings,
+            text_settings,
+        )),
+        _ => None,
+    };
     Ok(Head {
         format_version: FORMAT_VERSION,
         class_names: data.class_names.to_vec(),
@@ -155,7 +177,38 @@ pub fn train_head(
             settings: settings.clone(),
             summary,
         },
+        text,
     })
+}
+
+/// The text head beside the embedding head just trained: same rows, same validation split,
+/// same class weights, mixed with the embedding head's calibrated validation probabilities.
+fn train_text(
+    data: &TrainingData<'_>,
+    texts: &[&str],
+    partition: &Partition,
+    validation: &ValidationSet,
+    embedding_validation: Vec<f32>,
+    settings: &TrainingSettings,
+    text_settings: &TextHeadSettings,
+) -> TextHead {
+    use rayon::prelude::*;
+    let rows: Vec<_> = texts
+        .par_iter()
+        .map(|text| text_settings.ngrams.row(text))
+        .collect();
+    let class_count = data.class_names.len();
+    let all_weights = class_weights(data.labels, class_count, settings.class_weighting);
+    train_text_head(
+        &TextTrainingData {
+            rows: &rows,
+            labels: data.labels,
+            partition,
+            class_weights: (validation.class_weights(), &all_weights),
+            embedding_validation: &embedding_validation,
+        },
+        text_settings,
+    )
 }
 
 /// The training summary recorded in the head's metadata.
@@ -218,6 +271,21 @@ fn check_inputs(data: &TrainingData<'_>, settings: &TrainingSettings) -> Result<
             label,
             class_count,
         });
+    }
+    match (&settings.text, data.texts) {
+        (Some(_), None) => {
+            return Err(HeadError::Setting {
+                name: "text",
+                reason: "a text head needs the rows' texts".to_string(),
+            })
+        }
+        (Some(_), Some(texts)) if texts.len() != data.labels.len() => {
+            return Err(HeadError::LabelCount {
+                rows: texts.len(),
+                labels: data.labels.len(),
+            })
+        }
+        _ => {}
     }
     let mut counts = vec![0usize; class_count];
     data.labels.iter().for_each(|&label| counts[label] += 1);
@@ -326,6 +394,7 @@ mod tests {
             features: matrix.view(),
             labels,
             class_names: &class_names,
+            texts: None,
         };
         train_head(&data, settings, Provenance::default()).unwrap()
     }
@@ -434,6 +503,7 @@ mod tests {
                 features: matrix.view(),
                 labels,
                 class_names: &class_names,
+                texts: None,
             };
             train_head(&data, &settings, Provenance::default()).unwrap_err()
         };
@@ -450,6 +520,7 @@ mod tests {
             features: matrix.view(),
             labels: &[0; 6],
             class_names: &class_names[..1],
+            texts: None,
         };
         assert!(matches!(
             train_head(&one_class, &settings, Provenance::default()),

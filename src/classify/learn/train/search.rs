@@ -45,6 +45,11 @@ impl ValidationSet {
         }
     }
 
+    /// Loss weight of each class, from the fit part's labels.
+    pub(super) fn class_weights(&self) -> &[f64] {
+        &self.class_weights
+    }
+
     /// Scores a model (given as its logits function); returns the score and the logits.
     fn score(
         &self,
