@@ -9,6 +9,8 @@ mod report;
 mod serve;
 mod train;
 
+pub use output::error_message;
+
 use crate::pipeline::{self, MineSettings};
 use crate::search::{self, Filters, SearchRequest};
 use crate::workspace::Workspace;

@@ -221,3 +221,45 @@ pub fn print_exposed_warning(address: &std::net::SocketAddr) {
          on this machine"
     );
 }
+
+/// The error line for the terminal: the error and each cause it wraps, joined by `: `, leaving
+/// out a cause whose text an outer message already quotes (several errors name their source in
+/// their own message, which `{:#}` would print a second time).
+pub fn error_message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read input file data.csv: {source}")]
+    struct Unreadable {
+        #[source]
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_quoted_is_not_repeated_and_others_are_kept() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let error = anyhow::Error::new(Unreadable { source: io }).context("mine failed");
+        assert_eq!(
+            error_message(&error),
+            "mine failed: cannot read input file data.csv: No such file or directory"
+        );
+        let plain = anyhow::anyhow!("no rows").context("the labels are empty");
+        assert_eq!(error_message(&plain), "the labels are empty: no rows");
+    }
+}
