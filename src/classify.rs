@@ -139,6 +139,11 @@ impl Classifier {
         languages: &[Language],
         texts: &[&str],
     ) -> (Vec<Enrichment>, ClassifyReport) {
+        assert_eq!(
+            (languages.len(), texts.len()),
+            (embeddings.len(), embeddings.len()),
+            "one language and one text per embedding"
+        );
         let mut report = ClassifyReport::default();
         let topics = self.topics.choose_all(embeddings, self.refinement);
         let enrichments = embeddings

@@ -223,13 +223,13 @@ pub fn print_exposed_warning(address: &std::net::SocketAddr) {
 }
 
 /// The error line for the terminal: the error and each cause it wraps, joined by `: `, leaving
-/// out a cause whose text an outer message already quotes (several errors name their source in
-/// their own message, which `{:#}` would print a second time).
+/// out a cause whose text the message so far ends with (several errors end their own message
+/// with their source, which `{:#}` would print a second time).
 pub fn error_message(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
-        if message.contains(&text) {
+        if !message.is_empty() && message.ends_with(&text) {
             continue;
         }
         if !message.is_empty() {
@@ -261,5 +261,8 @@ mod tests {
         );
         let plain = anyhow::anyhow!("no rows").context("the labels are empty");
         assert_eq!(error_message(&plain), "the labels are empty: no rows");
+        // A cause that only appears inside the outer message is still printed.
+        let inside = anyhow::anyhow!("rows").context("no rows were read");
+        assert_eq!(error_message(&inside), "no rows were read: rows");
     }
 }

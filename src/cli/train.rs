@@ -404,17 +404,6 @@ fn train_topic(arguments: TopicTrainArgs, global: &GlobalArgs) -> Result<()> {
 
 fn print_trained(head: &Head, kind: KindArg, out: &Path) {
     let summary = &head.metadata.summary;
-    if let Some(text) = &head.text {
-        let accuracy = &text.summary.validation_accuracy;
-        println!(
-            "text head: regularisation {}, share {:.1} of the mix; validation accuracy {:.3} (embedding head) / {:.3} (text head) -> {:.3} mixed",
-            text.summary.chosen_regularisation,
-            text.share,
-            accuracy.embedding,
-            accuracy.text,
-            accuracy.mixed
-        );
-    }
     println!(
         "trained a {} head on {} rows ({} for validation) into {}; regularisation {}, validation log-loss {:.4} -> {:.4} calibrated",
         kind_name(kind),
@@ -425,6 +414,17 @@ fn print_trained(head: &Head, kind: KindArg, out: &Path) {
         summary.validation_nll_uncalibrated,
         summary.validation_nll_calibrated
     );
+    if let Some(text) = &head.text {
+        let accuracy = &text.summary.validation_accuracy;
+        println!(
+            "with a text head: regularisation {}, share {:.1} of the mix; validation accuracy {:.3} (embedding head) / {:.3} (text head) -> {:.3} mixed (on the rows that chose them)",
+            text.summary.chosen_regularisation,
+            text.share,
+            accuracy.embedding,
+            accuracy.text,
+            accuracy.mixed
+        );
+    }
 }
 
 impl From<KindArg> for HeadKind {
@@ -572,10 +572,11 @@ pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
         }
         TaskArg::Sentiment => {}
     }
+    let shipped = SentimentModel::shipped();
     let load = |path: &Option<PathBuf>, language| -> Result<Head> {
         Ok(match path {
             Some(path) => Head::load(path).map_err(ClassifyError::Head)?,
-            None => SentimentModel::shipped().head_for(language).clone(),
+            None => shipped.head_for(language).clone(),
         })
     };
     let model = SentimentModel::new(

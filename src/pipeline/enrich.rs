@@ -76,11 +76,9 @@ pub fn enrich(
                         .refine_topics
                         .then_some(classify.refine_min_documents),
                 );
-        let texts: Vec<&str> = fresh
-            .iter()
-            .map(|document| document.text.as_str())
-            .collect();
-        classifier.classify(&embeddings.first_rows(fresh.len()), &languages, &texts)
+        // The new documents' texts lead the list that was embedded.
+        let fresh_texts = &texts[..fresh.len()];
+        classifier.classify(&embeddings.first_rows(fresh.len()), &languages, fresh_texts)
     };
     Ok(Enriched {
         enrichments,

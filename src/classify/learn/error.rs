@@ -23,6 +23,14 @@ pub enum HeadError {
         /// Number of labels.
         labels: usize,
     },
+    /// A text head was asked for with another number of texts than labels.
+    #[error("{texts} texts but {labels} labels: give exactly one text per row")]
+    TextCount {
+        /// Number of texts.
+        texts: usize,
+        /// Number of labels.
+        labels: usize,
+    },
     /// A label index is not below the number of classes.
     #[error("label index {label} at row {row} is out of range for {class_count} classes")]
     LabelOutOfRange {

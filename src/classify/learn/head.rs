@@ -272,9 +272,17 @@ impl Head {
         json
     }
 
-    /// Reads a head from JSON text.
+    /// Reads a head from JSON text, refusing a text head that does not fit the head's classes.
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+        let head: Head = serde_json::from_str(text)?;
+        let problem = head
+            .text
+            .as_ref()
+            .and_then(|text_head| text_head.problem(head.class_names.len()));
+        match problem {
+            Some(problem) => Err(serde::de::Error::custom(problem)),
+            None => Ok(head),
+        }
     }
 
     /// Writes the head to `path`.
@@ -370,5 +378,57 @@ mod tests {
         assert!(matches!(error, HeadError::Parse { .. }));
         assert!(error.to_string().contains("head.json"));
         std::fs::remove_dir_all(&directory).unwrap();
+    }
+
+    #[test]
+    fn a_text_head_that_does_not_fit_the_classes_is_refused_on_reading() {
+        use crate::classify::learn::ngrams::NgramSettings;
+        use crate::classify::learn::text_head::{MixAccuracy, TextHeadSummary};
+        let text_head = TextHead {
+            ngrams: NgramSettings {
+                buckets: 4,
+                ..NgramSettings::default()
+            },
+            weights: vec![0.0; 8],
+            bias: vec![0.0, 0.0],
+            temperature: 1.0,
+            share: 0.5,
+            summary: TextHeadSummary {
+                candidates: Vec::new(),
+                chosen_regularisation: 0.0,
+                validation_accuracy: MixAccuracy {
+                    embedding: 0.0,
+                    text: 0.0,
+                    mixed: 0.0,
+                },
+                share_log_loss: Vec::new(),
+            },
+        };
+        let mut head = hand_built(1.0);
+        head.text = Some(text_head.clone());
+        assert_eq!(Head::from_json(&head.to_json()).unwrap(), head);
+        let broken = [
+            TextHead {
+                weights: vec![0.0; 7],
+                ..text_head.clone()
+            },
+            TextHead {
+                share: 1.5,
+                ..text_head.clone()
+            },
+            TextHead {
+                ngrams: NgramSettings {
+                    buckets: 0,
+                    ..NgramSettings::default()
+                },
+                weights: Vec::new(),
+                ..text_head
+            },
+        ];
+        for (text_head, reason) in broken.into_iter().zip(["weights", "share", "buckets"]) {
+            head.text = Some(text_head);
+            let error = Head::from_json(&head.to_json()).unwrap_err();
+            assert!(error.to_string().contains(reason), "{error}");
+        }
     }
 }

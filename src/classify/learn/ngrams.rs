@@ -54,6 +54,20 @@ impl SparseRow {
 }
 
 impl NgramSettings {
+    /// What is wrong with these settings, if anything.
+    pub fn problem(&self) -> Option<String> {
+        if self.buckets == 0 || self.buckets > u32::MAX as usize {
+            return Some(format!("{} buckets: need 1 to {}", self.buckets, u32::MAX));
+        }
+        if self.shortest == 0 || self.shortest > self.longest {
+            return Some(format!(
+                "n-grams of {} to {} characters: need 1 <= shortest <= longest",
+                self.shortest, self.longest
+            ));
+        }
+        None
+    }
+
     /// The row of `text` (display text: the analysis form is taken here).
     pub fn row(&self, text: &str) -> SparseRow {
         let characters: Vec<char> = analysis_form(text).chars().collect();

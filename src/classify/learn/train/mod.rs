@@ -9,6 +9,7 @@
 //! fitted on validation logits of the model that did *not* train on them: calibrating the refit
 //! model on rows it has seen would make it look more certain than it is.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::learn::calibration::fit_temperature;
@@ -192,7 +193,6 @@ fn train_text(
     settings: &TrainingSettings,
     text_settings: &TextHeadSettings,
 ) -> TextHead {
-    use rayon::prelude::*;
     let rows: Vec<_> = texts
         .par_iter()
         .map(|text| text_settings.ngrams.row(text))
@@ -204,7 +204,8 @@ fn train_text(
             rows: &rows,
             labels: data.labels,
             partition,
-            class_weights: (validation.class_weights(), &all_weights),
+            fit_class_weights: validation.class_weights(),
+            all_class_weights: &all_weights,
             embedding_validation: &embedding_validation,
         },
         text_settings,
@@ -280,8 +281,8 @@ fn check_inputs(data: &TrainingData<'_>, settings: &TrainingSettings) -> Result<
             })
         }
         (Some(_), Some(texts)) if texts.len() != data.labels.len() => {
-            return Err(HeadError::LabelCount {
-                rows: texts.len(),
+            return Err(HeadError::TextCount {
+                texts: texts.len(),
                 labels: data.labels.len(),
             })
         }
@@ -329,6 +330,9 @@ fn check_settings(settings: &TrainingSettings) -> Result<(), HeadError> {
     {
         return invalid("mlp", "hidden_units and batch_size must be positive");
     }
+    if let Some(problem) = settings.text.as_ref().and_then(TextHeadSettings::problem) {
+        return invalid("text", &problem);
+    }
     Ok(())
 }
 
@@ -336,6 +340,7 @@ fn check_settings(settings: &TrainingSettings) -> Result<(), HeadError> {
 mod tests {
     use super::*;
     use crate::classify::learn::matrix::Matrix;
+    use crate::classify::learn::softmax::argmax;
     use crate::classify::learn::synthetic::{gaussian_classes, SyntheticSpec};
 
     fn names(count: usize) -> Vec<String> {
@@ -548,5 +553,113 @@ mod tests {
                 actual: 5
             })
         ));
+    }
+
+    /// Rows whose embeddings are noise and whose texts say the class.
+    fn telling_texts(rows: usize) -> (Matrix, Vec<usize>, Vec<String>) {
+        let mut random = crate::classify::learn::random::SeededRandom::new(9);
+        let words = [["很差", "失望", "退货"], ["很好", "满意", "推荐"]];
+        let mut data = Vec::with_capacity(rows * 8);
+        let (mut labels, mut texts) = (Vec::new(), Vec::new());
+        for row in 0..rows {
+            let label = row % 2;
+            data.extend((0..8).map(|_| random.normal() as f32));
+            labels.push(label);
+            let word = words[label][random.below(3)];
+            texts.push(format!("订单{} {word}", random.below(1000)));
+        }
+        (Matrix::new(data, 8).unwrap(), labels, texts)
+    }
+
+    fn text_settings() -> TrainingSettings {
+        TrainingSettings {
+            text: Some(TextHeadSettings {
+                ngrams: crate::classify::learn::ngrams::NgramSettings {
+                    buckets: 1 << 12,
+                    ..Default::default()
+                },
+                l2_grid: vec![1e-4, 1e-5],
+                ..TextHeadSettings::default()
+            }),
+            ..TrainingSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_text_head_reads_what_the_embeddings_miss_the_same_way_on_any_thread_count() {
+        // More rows than one block of the sparse gradient, so several partial sums are added.
+        let (matrix, labels, texts) = telling_texts(2_400);
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let class_names = names(2);
+        let data = TrainingData {
+            features: matrix.view(),
+            labels: &labels,
+            class_names: &class_names,
+            texts: Some(&texts),
+        };
+        let settings = text_settings();
+        let head = train_head(&data, &settings, Provenance::default()).unwrap();
+        let single_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let again = single_thread.install(|| {
+            train_head(&data, &settings, Provenance::default())
+                .unwrap()
+                .to_json()
+        });
+        assert_eq!(head.to_json(), again);
+        let text_head = head.text.as_ref().expect("a text head was asked for");
+        assert!(text_head.share >= 0.8, "{:?}", text_head.summary);
+        let right = |predict: &dyn Fn(usize) -> Vec<f32>| {
+            (0..labels.len())
+                .filter(|&row| argmax(&predict(row)) == labels[row])
+                .count()
+        };
+        let by_embedding = right(&|row| head.predict(matrix.row(row)));
+        let by_document = right(&|row| head.predict_document(matrix.row(row), texts[row]));
+        assert_eq!(by_document, labels.len(), "embedding alone: {by_embedding}");
+        assert!(by_embedding < labels.len() * 3 / 4, "{by_embedding}");
+    }
+
+    #[test]
+    fn a_text_head_needs_one_text_per_row() {
+        let (matrix, labels, texts) = telling_texts(40);
+        let class_names = names(2);
+        let mut data = TrainingData {
+            features: matrix.view(),
+            labels: &labels,
+            class_names: &class_names,
+            texts: None,
+        };
+        let error = train_head(&data, &text_settings(), Provenance::default()).unwrap_err();
+        assert!(
+            matches!(error, HeadError::Setting { name: "text", .. }),
+            "{error}"
+        );
+        let short: Vec<&str> = texts.iter().take(39).map(String::as_str).collect();
+        data.texts = Some(&short);
+        let error = train_head(&data, &text_settings(), Provenance::default()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                HeadError::TextCount {
+                    texts: 39,
+                    labels: 40
+                }
+            ),
+            "{error}"
+        );
+        let all: Vec<&str> = texts.iter().map(String::as_str).collect();
+        data.texts = Some(&all);
+        let empty_grid = TrainingSettings {
+            text: Some(TextHeadSettings {
+                share_grid: Vec::new(),
+                ..TextHeadSettings::default()
+            }),
+            ..TrainingSettings::default()
+        };
+        let error = train_head(&data, &empty_grid, Provenance::default()).unwrap_err();
+        assert!(error.to_string().contains("share grid"), "{error}");
     }
 }
