@@ -77,8 +77,9 @@ fn chinese_accuracy() -> f64 {
 #[test]
 #[ignore = "target not met: the shipped head (MLP on frozen e5 mixed with a character n-gram \
             text head) measures 0.864; fine-tuning e5 layers 1-11 reached 0.868 and, mixed with \
-            n-grams, 0.881 (README); of 80 hand-read misses of that strongest reader, 63 are rows \
-            whose text is mixed or contradicts its label (corpora/zh_sentiment_errors_audit.csv)"]
+            n-grams, 0.881 (README); of 80 hand-read misses of that strongest reader, 63 (61 in a \
+            blind second reading) are rows whose text is mixed or contradicts its label \
+            (corpora/zh_sentiment_errors_audit.csv)"]
 fn chinese_reviews_meet_the_binary_target() {
     let accuracy = chinese_accuracy();
     assert!(accuracy >= 0.90, "accuracy {accuracy:.3} < 0.90");
@@ -104,6 +105,8 @@ struct AuditRow {
     text: String,
     /// The measured reader's probability of positive, where the sample records it.
     positive: Option<f64>,
+    /// A second, blind reading of the same row, where the sample has one.
+    second_reading: Option<String>,
 }
 
 /// The rows of a sample under `corpora/`, read by column name.
@@ -121,6 +124,7 @@ fn audit_rows_of(name: &str) -> Vec<AuditRow> {
         column("text").unwrap(),
     );
     let positive = column("positive");
+    let second_reading = column("second_reading");
     reader
         .records()
         .map(|record| {
@@ -131,6 +135,7 @@ fn audit_rows_of(name: &str) -> Vec<AuditRow> {
                 reading: record[reading].to_string(),
                 text: record[text].to_string(),
                 positive: positive.map(|index| record[index].parse().unwrap()),
+                second_reading: second_reading.map(|index| record[index].to_string()),
             }
         })
         .collect()
@@ -157,12 +162,13 @@ fn check_rows_of_the_chinese_test_split(rows: &[AuditRow]) {
             "line {} is not a test row",
             row.line
         );
-        assert!(
-            ["agrees", "contradicts", "mixed-or-none"].contains(&row.reading.as_str()),
-            "line {}: {}",
-            row.line,
-            row.reading
-        );
+        for reading in std::iter::once(&row.reading).chain(&row.second_reading) {
+            assert!(
+                ["agrees", "contradicts", "mixed-or-none"].contains(&reading.as_str()),
+                "line {}: {reading}",
+                row.line,
+            );
+        }
     }
 }
 
@@ -174,7 +180,8 @@ fn the_audited_sample_is_rows_of_the_chinese_test_split() {
 }
 
 /// The second sample holds 80 distinct misses of the fine-tuned e5 + character n-gram reader
-/// (README): each is a test row, and its recorded probability is on the wrong side of 0.5.
+/// (README), each read twice: each is a test row, its recorded probability is on the wrong side
+/// of 0.5, and the two readings agree on 76 rows.
 #[test]
 fn the_sampled_misses_are_misses_on_rows_of_the_chinese_test_split() {
     let rows = audit_rows_of("zh_sentiment_errors_audit.csv");
@@ -195,6 +202,14 @@ fn the_sampled_misses_are_misses_on_rows_of_the_chinese_test_split() {
             row.line
         );
     }
+    let agreeing = rows
+        .iter()
+        .filter(|row| row.second_reading.as_ref() == Some(&row.reading))
+        .count();
+    assert_eq!(
+        agreeing, 76,
+        "the readings as recorded in corpora/README.md"
+    );
 }
 
 /// On the audited rows whose label agrees with the text, the shipped Chinese head is right far
