@@ -6,11 +6,12 @@
 //!
 //! Why: on the Chinese reviews the head on frozen e5 embeddings and this n-gram head make
 //! different mistakes (README, test split: 0.859 and 0.840 alone, 0.864 mixed at the share the
-//! validation rows chose), and the n-grams cost no second transformer pass. Training follows the embedding head's rules: the L2 strength
-//! is chosen by class-weighted validation log-loss on the embedding head's own validation rows,
-//! the temperature is fitted on validation logits of the model that did not see them, the share
-//! of the mix is chosen on the same rows, and the final weights are refitted on every training
-//! row at the chosen strength.
+//! validation rows chose), and the n-grams cost no second transformer pass.
+//!
+//! Training follows the embedding head's rules: the L2 strength is chosen by class-weighted
+//! validation log-loss on the embedding head's own validation rows, the temperature is fitted on
+//! validation logits of the model that did not see them, the share of the mix is chosen on the
+//! same rows, and the final weights are refitted on every training row at the chosen strength.
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -134,11 +135,6 @@ pub struct TextTrainingData<'a> {
 }
 
 impl TextHead {
-    /// The number of classes.
-    pub fn class_count(&self) -> usize {
-        self.bias.len()
-    }
-
     /// Why this head cannot serve a head of `class_count` classes, if it cannot (a hand-edited
     /// or truncated file would otherwise give short probability rows or divide by zero).
     pub fn problem(&self, class_count: usize) -> Option<String> {
