@@ -208,10 +208,12 @@ pub struct ModelConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
-    /// `bf16` where the CPU has bf16 instructions (x86 AVX512-BF16), else `fp32`.
-    #[default]
+    /// `bf16` where the CPU has bf16 instructions (x86 AVX512-BF16), else `fp32`: faster there,
+    /// but two machines can then give different answers.
     Auto,
-    /// 32-bit floats: the reference, and what the shipped heads were trained on.
+    /// 32-bit floats (the default): the reference, what the shipped heads were trained on, and
+    /// the same bits on every x86 machine with AVX2 (see `model::kernels`).
+    #[default]
     Fp32,
     /// bfloat16 weights and activations (pooled in f32): about twice as fast where the CPU has
     /// bf16 instructions, embeddings slightly different (their cache entries are kept apart).
@@ -250,7 +252,7 @@ impl Default for ModelConfig {
             max_tokens: 256,
             windows: 1,
             threads: 0,
-            precision: Precision::Auto,
+            precision: Precision::Fp32,
         }
     }
 }
@@ -328,8 +330,8 @@ mod tests {
     }
 
     #[test]
-    fn precision_is_auto_unless_a_format_is_asked_for() {
-        assert_eq!(Config::parse("").unwrap().model.precision, Precision::Auto);
+    fn precision_is_fp32_unless_another_format_is_asked_for() {
+        assert_eq!(Config::parse("").unwrap().model.precision, Precision::Fp32);
         let config = Config::parse("[model]\nprecision = \"fp32\"\n").unwrap();
         assert_eq!(config.model.precision, Precision::Fp32);
         assert_eq!(config.model.precision.resolve(), Precision::Fp32);

@@ -7,6 +7,8 @@ use vocmine::cli::{self, Cli};
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
+    // Before any thread exists and before libtorch runs: the same embeddings on every machine.
+    vocmine::model::kernels::pin_portable_kernels();
     let arguments = Cli::parse();
     cli::init_logging(&arguments.global);
     match cli::run(arguments) {

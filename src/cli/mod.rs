@@ -167,6 +167,18 @@ pub struct MineArgs {
     /// of the latest dated new document.
     #[arg(long, value_parser = parse_period)]
     pub period: Option<String>,
+    /// For vocmine's own tests only: `hashing` replaces the transformer by a deterministic
+    /// bag-of-words encoder, so tests of ingest, search, serve and the workspace run without a
+    /// model. Its sentiments, topics and problems mean nothing.
+    #[arg(long, hide = true, env = "VOCMINE_TEST_ENCODER", value_enum)]
+    pub test_encoder: Option<TestEncoder>,
+}
+
+/// Encoders that stand in for the real one in vocmine's own tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestEncoder {
+    /// [`crate::model::hashing::HashingEncoder`] with 384 dimensions.
+    Hashing,
 }
 
 fn parse_period(text: &str) -> std::result::Result<String, String> {
@@ -299,6 +311,7 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
         index_threads,
         threads,
         period,
+        test_encoder,
     } = arguments;
     let mut workspace = Workspace::open(&workspace)?;
     if let Some(threads) = threads {
@@ -310,7 +323,16 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
         period,
     };
     let bars = progress::Bars::new(global.quiet);
-    let report = pipeline::mine(&workspace, &settings, &bars)?;
+    let report = match test_encoder {
+        None => pipeline::mine(&workspace, &settings, &bars)?,
+        Some(TestEncoder::Hashing) => {
+            let hashing = |_: &crate::config::ModelConfig| {
+                let encoder = crate::model::hashing::HashingEncoder::new(384);
+                Ok(Box::new(encoder) as Box<dyn crate::model::Encoder>)
+            };
+            pipeline::mine_with(&workspace, &settings, &hashing, &bars)?
+        }
+    };
     drop(bars);
     output::print_mine_report(&report);
     Ok(())

@@ -58,8 +58,8 @@ pub struct LabelArgs {
     #[arg(long, default_value_t = 1)]
     pub windows: usize,
     /// Number format of the encoder (as `[model] precision`). fp32 by default, the format the
-    /// shipped heads were trained in, so `train` reproduces them; `auto` is what `mine` uses by
-    /// default (bf16 where the CPU has bf16 instructions).
+    /// shipped heads were trained in, so `train` reproduces them (and `mine`'s default); `auto`
+    /// is bf16 where the CPU has bf16 instructions.
     #[arg(long, value_enum, default_value_t = PrecisionArg::Fp32)]
     pub precision: PrecisionArg,
 }
@@ -71,7 +71,7 @@ pub enum PrecisionArg {
     Fp32,
     /// bfloat16: about twice as fast on CPUs with bf16 instructions.
     Bf16,
-    /// bf16 where the CPU has bf16 instructions, else fp32 (as `mine`).
+    /// bf16 where the CPU has bf16 instructions, else fp32.
     Auto,
 }
 

@@ -2,7 +2,15 @@
 //!
 //! In: texts. Out: one L2-normalised mean-pooled embedding per text, in input order. Texts are
 //! tokenised in parallel with rayon, sorted by token length and cut into batches, so a batch holds
-//! texts of similar length and little compute goes to padding. Weights load straight from
+//! texts of similar length and little compute goes to padding.
+//!
+//! A text's embedding must not depend on the texts it shares a batch with: the cache, the
+//! thread count and the order of the input files all change which texts meet. libtorch and MKL
+//! pick kernels by matrix shape (a lone 11-token text takes another path than the same text in
+//! a batch, and padding it from 11 to 12 tokens moves its last bits), so every forward pass has
+//! a shape that is a function of each text alone: the padded width is the text's length rounded
+//! up to a [`bucket_width`], and a batch always has `batch_size` rows, the missing ones filled
+//! with copies of its first. Rows of one shape are computed independently of each other. Weights load straight from
 //! `model.safetensors` into rust-bert's `BertModel` (tch picks the reader from the extension);
 //! the architecture comes from the model's `config.json`. Nothing here can download.
 
@@ -180,7 +188,8 @@ impl BertEncoder {
         let mut states: Vec<Option<Tensor>> = (0..texts.len()).map(|_| None).collect();
         for batch in batches_by_length(&encoded, self.settings.batch_size) {
             let members: Vec<&Encoded> = batch.iter().map(|&index| &encoded[index]).collect();
-            let (ids, mask) = padded_inputs(&members);
+            let width = members.iter().map(|member| member.ids.len()).max();
+            let (ids, mask) = padded_inputs(&members, width.unwrap_or(0), members.len());
             let hidden = tch::no_grad(|| -> Result<Tensor, ModelError> {
                 let output = self
                     .model
@@ -213,9 +222,10 @@ impl BertEncoder {
             .collect())
     }
 
-    /// Mean-pooled, L2-normalised embeddings of one batch, row-major.
-    fn embed_batch(&self, batch: &[&Encoded]) -> Result<Vec<f32>, ModelError> {
-        let (ids, mask) = padded_inputs(batch);
+    /// Mean-pooled, L2-normalised embeddings of one batch, row-major, computed at `width`
+    /// tokens and `batch_size` rows whatever the batch holds.
+    fn embed_batch(&self, batch: &[&Encoded], width: usize) -> Result<Vec<f32>, ModelError> {
+        let (ids, mask) = padded_inputs(batch, width, self.settings.batch_size);
         let pooled = tch::no_grad(|| -> Result<Tensor, ModelError> {
             let output = self
                 .model
@@ -223,7 +233,8 @@ impl BertEncoder {
                 .map_err(|error| ModelError::Forward(Box::new(error)))?;
             Ok(mean_pool(&output.hidden_state, &mask))
         })?;
-        let mut values = Vec::<f32>::try_from(&pooled.contiguous().view(-1))
+        let kept = pooled.narrow(0, 0, batch.len() as i64);
+        let mut values = Vec::<f32>::try_from(&kept.contiguous().view(-1))
             .map_err(|error| ModelError::Forward(Box::new(error)))?;
         values
             .chunks_exact_mut(self.dimension)
@@ -256,26 +267,44 @@ impl Preparer for BertPreparer {
     }
 }
 
-/// Token ids of a batch padded to its longest text, and the attention mask (1 = token).
-fn padded_inputs(batch: &[&Encoded]) -> (Tensor, Tensor) {
-    let width = batch
+/// Padded widths are multiples of this many tokens (up to the token limit).
+const WIDTH_STEP: usize = 16;
+
+/// The padded width of an input of `length` tokens: the next multiple of [`WIDTH_STEP`], but
+/// never past `max_tokens` (inputs are never longer than that).
+pub(crate) fn bucket_width(length: usize, max_tokens: usize) -> usize {
+    let rounded = length.max(1).div_ceil(WIDTH_STEP) * WIDTH_STEP;
+    rounded.min(max_tokens.max(length))
+}
+
+/// Token ids of a batch padded to `width` tokens and `rows` rows, and the attention mask
+/// (1 = token). Rows past the batch repeat its first input, so the shape never depends on how
+/// many inputs there were; their outputs are dropped.
+fn padded_inputs(batch: &[&Encoded], width: usize, rows: usize) -> (Tensor, Tensor) {
+    let rows = rows.max(batch.len());
+    let mut ids = vec![0i64; rows * width];
+    let mut mask = vec![0i64; rows * width];
+    let filler: &Encoded = batch.first().copied().unwrap_or(&EMPTY);
+    let inputs = batch
         .iter()
-        .map(|encoded| encoded.ids.len())
-        .max()
-        .unwrap_or(0);
-    let mut ids = vec![0i64; batch.len() * width];
-    let mut mask = vec![0i64; batch.len() * width];
-    for (row, encoded) in batch.iter().enumerate() {
+        .copied()
+        .chain(std::iter::repeat_n(filler, rows - batch.len()));
+    for (row, encoded) in inputs.enumerate() {
         let start = row * width;
         ids[start..start + encoded.ids.len()].copy_from_slice(&encoded.ids);
         mask[start..start + encoded.ids.len()].fill(1);
     }
-    let shape = [batch.len() as i64, width as i64];
+    let shape = [rows as i64, width as i64];
     (
         Tensor::from_slice(&ids).view(shape),
         Tensor::from_slice(&mask).view(shape),
     )
 }
+
+static EMPTY: Encoded = Encoded {
+    ids: Vec::new(),
+    truncated: false,
+};
 
 /// Mean of the hidden states over the tokens the attention mask keeps.
 fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Tensor {
@@ -348,12 +377,42 @@ fn batches_by_length(encoded: &[Encoded], batch_size: usize) -> Vec<Vec<usize>> 
     batches_by_key(encoded.len(), batch_size, |index| encoded[index].ids.len())
 }
 
+/// One forward pass: which inputs, and the padded width every one of them is a function of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ShapedBatch {
+    width: usize,
+    members: Vec<usize>,
+}
+
+/// Positions of `encoded` grouped by [`bucket_width`], each group sorted by token length and
+/// cut into batches of at most `batch_size`, so every input's pass has the same shape whatever
+/// else is encoded with it.
+fn batches_by_bucket(
+    encoded: &[Encoded],
+    batch_size: usize,
+    max_tokens: usize,
+) -> Vec<ShapedBatch> {
+    let width = |index: usize| bucket_width(encoded[index].ids.len(), max_tokens);
+    let mut batches: Vec<ShapedBatch> = Vec::new();
+    for members in batches_by_key(encoded.len(), encoded.len().max(1), |index| {
+        (width(index), encoded[index].ids.len())
+    }) {
+        for bucket in members.chunk_by(|&a, &b| width(a) == width(b)) {
+            batches.extend(bucket.chunks(batch_size.max(1)).map(|chunk| ShapedBatch {
+                width: width(chunk[0]),
+                members: chunk.to_vec(),
+            }));
+        }
+    }
+    batches
+}
+
 /// Positions `0..count` sorted by `length`, cut into batches of at most `batch_size`: a batch
 /// holds inputs of similar length, so little compute goes to padding.
-pub(crate) fn batches_by_key(
+pub(crate) fn batches_by_key<K: Ord>(
     count: usize,
     batch_size: usize,
-    length: impl Fn(usize) -> usize,
+    length: impl Fn(usize) -> K,
 ) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..count).collect();
     order.sort_by_key(|&index| length(index));
@@ -407,10 +466,12 @@ impl Encoder for BertEncoder {
         owners
             .iter()
             .for_each(|&owner| windows_per_text[owner] += 1);
-        for batch in batches_by_length(&pieces, self.settings.batch_size) {
-            let members: Vec<&Encoded> = batch.iter().map(|&index| &pieces[index]).collect();
-            let rows = self.embed_batch(&members)?;
-            for (&index, row) in batch.iter().zip(rows.chunks_exact(self.dimension)) {
+        let max_tokens = self.settings.max_tokens;
+        for batch in batches_by_bucket(&pieces, self.settings.batch_size, max_tokens) {
+            let members: Vec<&Encoded> =
+                batch.members.iter().map(|&index| &pieces[index]).collect();
+            let rows = self.embed_batch(&members, batch.width)?;
+            for (&index, row) in batch.members.iter().zip(rows.chunks_exact(self.dimension)) {
                 let owner = owners[index];
                 let target = &mut values[owner * self.dimension..(owner + 1) * self.dimension];
                 if windows_per_text[owner] == 1 {
@@ -463,6 +524,52 @@ mod tests {
         let texts: Vec<Encoded> = [5, 1, 9, 3, 7].into_iter().map(encoded).collect();
         let batches = batches_by_length(&texts, 2);
         assert_eq!(batches, vec![vec![1, 3], vec![0, 4], vec![2]]);
+    }
+
+    #[test]
+    fn widths_round_up_to_the_step_and_stop_at_the_token_limit() {
+        assert_eq!(bucket_width(1, 256), 16);
+        assert_eq!(bucket_width(16, 256), 16);
+        assert_eq!(bucket_width(17, 256), 32);
+        assert_eq!(bucket_width(250, 256), 256);
+        assert_eq!(bucket_width(100, 100), 100);
+    }
+
+    #[test]
+    fn an_inputs_batch_width_depends_on_its_own_length_only() {
+        let lengths = [3, 40, 17, 16, 5, 33, 250];
+        let texts: Vec<Encoded> = lengths.into_iter().map(encoded).collect();
+        let batches = batches_by_bucket(&texts, 2, 256);
+        let mut covered: Vec<usize> = batches
+            .iter()
+            .flat_map(|batch| batch.members.clone())
+            .collect();
+        covered.sort();
+        assert_eq!(covered, (0..lengths.len()).collect::<Vec<_>>());
+        for batch in &batches {
+            assert!(batch.members.len() <= 2);
+            for &member in &batch.members {
+                assert_eq!(batch.width, bucket_width(lengths[member], 256));
+            }
+        }
+        // Alone, every input gets the same width it had among the others.
+        for (index, &length) in lengths.iter().enumerate() {
+            let alone = batches_by_bucket(&texts[index..=index], 2, 256);
+            assert_eq!(alone[0].width, bucket_width(length, 256));
+        }
+    }
+
+    #[test]
+    fn short_batches_are_filled_to_the_full_row_count() {
+        let one = Encoded {
+            ids: vec![0, 7, 2],
+            truncated: false,
+        };
+        let (ids, mask) = padded_inputs(&[&one], 16, 4);
+        assert_eq!(ids.size(), vec![4, 16]);
+        assert_eq!(mask.size(), vec![4, 16]);
+        let first = Vec::<i64>::try_from(&ids.get(3)).unwrap();
+        assert_eq!(&first[..4], &[0, 7, 2, 0]);
     }
 
     #[test]

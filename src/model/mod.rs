@@ -7,6 +7,7 @@
 pub mod bert;
 pub mod e5;
 pub mod hashing;
+pub mod kernels;
 pub mod registry;
 pub mod wordpiece;
 

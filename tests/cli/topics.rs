@@ -1,7 +1,7 @@
 //! `vocmine train topic`: a head trained on a user's labelled rows lands in the workspace, and
 //! the next `mine` gives new documents its classes as topics (real encoder, a few short rows).
 
-use crate::util::{succeed, vocmine, Scratch};
+use crate::util::{succeed, vocmine_real, Scratch};
 
 const LABELLED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -9,7 +9,7 @@ const LABELLED: &str = concat!(
 );
 
 fn train(scratch: &Scratch) -> String {
-    let mut command = vocmine();
+    let mut command = vocmine_real();
     command
         .args(["train", "topic"])
         .arg(scratch.workspace())
@@ -29,7 +29,6 @@ fn a_trained_topic_head_gives_new_documents_its_classes() {
     let head_path = scratch.workspace().join("models/topic.json");
     let head: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&head_path).expect("head written")).unwrap();
-    // "-bf16" follows where `precision = "auto"` chose bf16 on this CPU.
     let encoder = head["metadata"]["encoder"].as_str().unwrap_or_default();
     assert!(encoder.starts_with("e5-t256"), "{encoder}");
     assert_eq!(head["metadata"]["data"][0]["path"], "labelled.csv");
@@ -42,7 +41,7 @@ fn a_trained_topic_head_gives_new_documents_its_classes() {
          n3,After the repair the engine light is on again\n"
             .as_bytes(),
     );
-    scratch.mine(&[&input]);
+    scratch.mine_real(&[&input]);
     for (topic, id) in [("billing", "n1"), ("delivery", "n2"), ("repair", "n3")] {
         assert_eq!(
             scratch.search_ids("*", &["--topic", topic]),
@@ -60,7 +59,7 @@ fn a_head_from_another_encoder_is_refused_with_what_to_do() {
     let text = std::fs::read_to_string(&head_path).unwrap();
     std::fs::write(&head_path, text.replace("\"e5-t256", "\"minilm-t256")).unwrap();
     let input = scratch.write("new.csv", b"id,text\nn1,The parcel never arrived\n");
-    let output = vocmine()
+    let output = vocmine_real()
         .arg("mine")
         .arg(scratch.workspace())
         .arg(input)

@@ -4,20 +4,47 @@
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
-/// The vocmine binary, quiet and without colour.
+/// The vocmine binary, quiet and without colour, mining with the deterministic hashing encoder
+/// (the fast tier: ingest, search, serve and workspace behaviour need no model).
 pub fn vocmine() -> Command {
+    let mut command = vocmine_real();
+    command.env("VOCMINE_TEST_ENCODER", "hashing");
+    command
+}
+
+/// The vocmine binary with the real encoder: one libtorch thread (tests run side by side) and
+/// an embedding cache of this test run's own ([`run_cache`]), so no result depends on what an
+/// earlier run left in `target/`.
+pub fn vocmine_real() -> Command {
     let mut command = Command::cargo_bin("vocmine").expect("binary is built");
-    // One libtorch thread (tests run side by side) and one embedding cache shared by every test
-    // workspace, so each text is encoded once per test run, not once per test.
     command
         .env_remove("RUST_LOG")
+        .env_remove("VOCMINE_TEST_ENCODER")
         .env("VOCMINE_THREADS", "1")
-        .env(
-            "VOCMINE_EMBEDDING_CACHE",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("embeddings"),
-        )
+        .env("VOCMINE_EMBEDDING_CACHE", run_cache())
         .arg("--quiet");
     command
+}
+
+/// An embedding cache shared by the real-model tests of this process (each text is encoded once
+/// per test run, not once per test), created empty; caches of earlier runs are removed.
+pub fn run_cache() -> &'static Path {
+    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let own = format!("embeddings-{}", std::process::id());
+        if let Ok(entries) = std::fs::read_dir(root) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with("embeddings") && name != own {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let path = root.join(own);
+        std::fs::create_dir_all(&path).expect("embedding cache folder");
+        path
+    })
 }
 
 /// Runs `command` and returns its stdout; panics with its stderr, naming `what`, when it fails.
@@ -78,9 +105,19 @@ impl Scratch {
         path
     }
 
-    /// Runs `vocmine mine` on the inputs and returns stdout; panics when it fails.
+    /// Runs `vocmine mine` with the hashing encoder on the inputs and returns stdout; panics
+    /// when it fails.
     pub fn mine(&self, inputs: &[&Path]) -> String {
-        let mut command = vocmine();
+        self.mine_with(vocmine(), inputs)
+    }
+
+    /// Runs `vocmine mine` with the real encoder ([`vocmine_real`]).
+    pub fn mine_real(&self, inputs: &[&Path]) -> String {
+        self.mine_with(vocmine_real(), inputs)
+    }
+
+    /// Runs `command mine WS inputs...` and returns stdout; panics when it fails.
+    pub fn mine_with(&self, mut command: Command, inputs: &[&Path]) -> String {
         command.arg("mine").arg(self.workspace()).args(inputs);
         String::from_utf8(succeed(command, "mine")).expect("utf-8 output")
     }
