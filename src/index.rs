@@ -9,6 +9,7 @@ use crate::document::{Document, Enrichment};
 use crate::tokenise;
 use chrono::{NaiveDate, NaiveTime};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, FAST, STORED, STRING,
@@ -246,6 +247,15 @@ impl DocumentIndex {
         self.searcher().num_docs()
     }
 
+    /// The opstamp of the committed state this index reads: it changes with every commit that
+    /// changes something, so it identifies what reports were written from.
+    pub fn opstamp(&self) -> Result<u64, IndexError> {
+        self.index
+            .load_metas()
+            .map(|metas| metas.opstamp)
+            .map_err(IndexError::Read)
+    }
+
     /// Starts a batch of additions. `threads` indexing threads (0 = tantivy's choice).
     pub fn batch(&self, threads: usize) -> Result<IndexBatch, IndexError> {
         let heap = 100_000_000 * threads.max(1);
@@ -260,6 +270,7 @@ impl DocumentIndex {
             writer,
             searcher: self.searcher(),
             fields: self.fields,
+            changes: AtomicU64::new(0),
         })
     }
 }
@@ -291,6 +302,8 @@ pub struct IndexBatch {
     writer: IndexWriter,
     searcher: tantivy::Searcher,
     fields: Fields,
+    /// Additions and deletions so far.
+    changes: AtomicU64,
 }
 
 impl IndexBatch {
@@ -325,6 +338,7 @@ impl IndexBatch {
         self.writer
             .add_document(tantivy_document)
             .map_err(IndexError::Write)?;
+        self.changes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -348,8 +362,13 @@ impl IndexBatch {
         self.add(&stored.document, enrichment, &stored.run)
     }
 
-    /// Makes every addition visible at once.
+    /// Makes every addition visible at once. A batch with nothing in it commits nothing: the
+    /// index and its [`DocumentIndex::opstamp`] stay as they were, so a run that adds nothing
+    /// does not make the reports look older than the index.
     pub fn commit(mut self) -> Result<(), IndexError> {
+        if self.changes.load(Ordering::Relaxed) == 0 {
+            return Ok(());
+        }
         let started = std::time::Instant::now();
         self.writer.commit().map_err(IndexError::Write)?;
         let committed = started.elapsed();
@@ -523,6 +542,35 @@ mod tests {
         let moved = stored_documents(&index.searcher(), index.fields(), &query).unwrap();
         assert_eq!(moved.len(), 1);
         assert_eq!(moved[0].document.id, brakes.id);
+    }
+
+    #[test]
+    fn an_empty_batch_leaves_the_opstamp_and_a_full_one_moves_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let index = DocumentIndex::open_or_create(directory.path()).unwrap();
+        let batch = index.batch(1).unwrap();
+        batch
+            .add(
+                &document("The brakes squeal."),
+                &Enrichment::default(),
+                "run-1",
+            )
+            .unwrap();
+        batch.commit().unwrap();
+        let committed = index.opstamp().unwrap();
+        index.batch(1).unwrap().commit().unwrap();
+        assert_eq!(index.opstamp().unwrap(), committed);
+        let batch = index.batch(1).unwrap();
+        batch
+            .add(
+                &document("The paint peels."),
+                &Enrichment::default(),
+                "run-2",
+            )
+            .unwrap();
+        batch.commit().unwrap();
+        assert!(index.opstamp().unwrap() > committed);
+        assert_eq!(index.document_count(), 2);
     }
 
     #[test]

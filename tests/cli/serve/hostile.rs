@@ -26,6 +26,7 @@ fn mined_with_hashing() -> Scratch {
         inputs: vec![input],
         index_threads: 1,
         period: None,
+        fault: Default::default(),
     };
     let workspace = Workspace::open(&scratch.workspace()).expect("workspace");
     mine_with(&workspace, &settings, &hashing, &NoProgress).expect("mine");
