@@ -104,6 +104,7 @@ fn measure(name: &str, input: &Path, scratch: &Path) {
             inputs: vec![input.to_path_buf()],
             index_threads: 0,
             period: None,
+            fault: Default::default(),
         },
         &hashing,
         &NoProgress,

@@ -32,6 +32,9 @@ pub enum Error {
     /// Writing the reports of a period failed, or there is nothing to report yet.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// A test's fault hook stopped the run on purpose.
+    #[error(transparent)]
+    Fault(#[from] crate::fault::FaultError),
     /// The search page server could not start.
     #[error(transparent)]
     Serve(#[from] crate::serve::ServeError),

@@ -9,6 +9,7 @@ use crate::document::{Document, Enrichment};
 use crate::tokenise;
 use chrono::{NaiveDate, NaiveTime};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, FAST, STORED, STRING,
@@ -246,6 +247,15 @@ impl DocumentIndex {
         self.searcher().num_docs()
     }
 
+    /// The opstamp of the committed state this index reads: it changes with every commit that
+    /// changes something, so it identifies what reports were written from.
+    pub fn opstamp(&self) -> Result<u64, IndexError> {
+        self.index
+            .load_metas()
+            .map(|metas| metas.opstamp)
+            .map_err(IndexError::Read)
+    }
+
     /// Starts a batch of additions. `threads` indexing threads (0 = tantivy's choice).
     pub fn batch(&self, threads: usize) -> Result<IndexBatch, IndexError> {
         let heap = 100_000_000 * threads.max(1);
@@ -255,12 +265,36 @@ impl DocumentIndex {
             self.index.writer_with_num_threads(threads, heap)
         }
         .map_err(IndexError::Write)?;
+        collect_leftovers(&writer)?;
         Ok(IndexBatch {
             writer,
             searcher: self.searcher(),
             fields: self.fields,
+            changes: AtomicU64::new(0),
         })
     }
+}
+
+/// Removes the files of an interrupted commit, before this writer writes anything. A run killed
+/// inside a commit leaves files that `meta.json` does not reference: a new segment, and the
+/// delete file of a segment it changed. tantivy names a delete file by its segment and the
+/// commit's opstamp, and the next run of the same input starts from the same committed opstamp
+/// and makes the same changes, so it would write the same name and fail with
+/// `FileAlreadyExists`. tantivy itself collects such files only after a commit or a merge;
+/// collecting them when a writer opens (it holds the index's write lock, so no other writer's
+/// files are in flight) makes every re-run able to commit.
+fn collect_leftovers(writer: &IndexWriter) -> Result<(), IndexError> {
+    let collected = writer
+        .garbage_collect_files()
+        .wait()
+        .map_err(IndexError::Write)?;
+    if !collected.deleted_files.is_empty() {
+        tracing::info!(
+            files = collected.deleted_files.len(),
+            "removed index files an interrupted commit left"
+        );
+    }
+    Ok(())
 }
 
 /// Additions to the index, invisible until committed.
@@ -268,6 +302,8 @@ pub struct IndexBatch {
     writer: IndexWriter,
     searcher: tantivy::Searcher,
     fields: Fields,
+    /// Additions and deletions so far.
+    changes: AtomicU64,
 }
 
 impl IndexBatch {
@@ -302,6 +338,7 @@ impl IndexBatch {
         self.writer
             .add_document(tantivy_document)
             .map_err(IndexError::Write)?;
+        self.changes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -325,8 +362,13 @@ impl IndexBatch {
         self.add(&stored.document, enrichment, &stored.run)
     }
 
-    /// Makes every addition visible at once.
+    /// Makes every addition visible at once. A batch with nothing in it commits nothing: the
+    /// index and its [`DocumentIndex::opstamp`] stay as they were, so a run that adds nothing
+    /// does not make the reports look older than the index.
     pub fn commit(mut self) -> Result<(), IndexError> {
+        if self.changes.load(Ordering::Relaxed) == 0 {
+            return Ok(());
+        }
         let started = std::time::Instant::now();
         self.writer.commit().map_err(IndexError::Write)?;
         let committed = started.elapsed();
@@ -447,6 +489,88 @@ mod tests {
         assert!(batch.contains_hash(&document.content_hash));
         let other = crate::normalise::content_hash("The brakes are fine.");
         assert!(!batch.contains_hash(&other));
+    }
+
+    /// Replaces `id`'s document by itself in cluster P0001, as a run that moves an archive
+    /// document into a problem does, and commits.
+    fn move_into_a_problem(index: &DocumentIndex, id: &str) -> Result<(), IndexError> {
+        let batch = index.batch(1)?;
+        let stored = batch.stored_where(&tantivy::query::AllQuery)?;
+        let target = stored
+            .iter()
+            .find(|stored| stored.document.id == id)
+            .expect("committed");
+        let enrichment = Enrichment {
+            cluster: Some("P0001".into()),
+            ..Enrichment::default()
+        };
+        batch.replace(target, &enrichment)?;
+        batch.commit()
+    }
+
+    #[test]
+    fn a_commit_killed_before_meta_json_was_renamed_does_not_wedge_the_next_one() {
+        let directory = tempfile::tempdir().unwrap();
+        let index = DocumentIndex::open_or_create(directory.path()).unwrap();
+        let batch = index.batch(1).unwrap();
+        let brakes = document("The brakes squeal.");
+        batch.add(&brakes, &Enrichment::default(), "run-1").unwrap();
+        let paint = document("The paint peels.");
+        batch.add(&paint, &Enrichment::default(), "run-1").unwrap();
+        batch.commit().unwrap();
+        let meta = directory.path().join("meta.json");
+        let committed = std::fs::read(&meta).unwrap();
+        move_into_a_problem(&index, &brakes.id).unwrap();
+        drop(index);
+        // What a kill between writing the delete file and renaming meta.json leaves: the
+        // commit's files on disk, the previous meta.json in place.
+        std::fs::write(&meta, committed).unwrap();
+        let leftovers = std::fs::read_dir(directory.path())
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().path().extension() == Some("del".as_ref()))
+            .count();
+        assert_eq!(leftovers, 1, "the interrupted commit wrote a delete file");
+
+        let index = DocumentIndex::open_or_create(directory.path()).unwrap();
+        assert_eq!(index.document_count(), 2, "the previous commit is intact");
+        move_into_a_problem(&index, &brakes.id).expect("the re-run commits");
+        assert_eq!(index.document_count(), 2);
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(index.fields().cluster, "P0001"),
+            IndexRecordOption::Basic,
+        );
+        let moved = stored_documents(&index.searcher(), index.fields(), &query).unwrap();
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].document.id, brakes.id);
+    }
+
+    #[test]
+    fn an_empty_batch_leaves_the_opstamp_and_a_full_one_moves_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let index = DocumentIndex::open_or_create(directory.path()).unwrap();
+        let batch = index.batch(1).unwrap();
+        batch
+            .add(
+                &document("The brakes squeal."),
+                &Enrichment::default(),
+                "run-1",
+            )
+            .unwrap();
+        batch.commit().unwrap();
+        let committed = index.opstamp().unwrap();
+        index.batch(1).unwrap().commit().unwrap();
+        assert_eq!(index.opstamp().unwrap(), committed);
+        let batch = index.batch(1).unwrap();
+        batch
+            .add(
+                &document("The paint peels."),
+                &Enrichment::default(),
+                "run-2",
+            )
+            .unwrap();
+        batch.commit().unwrap();
+        assert!(index.opstamp().unwrap() > committed);
+        assert_eq!(index.document_count(), 2);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod config;
 pub mod document;
 pub mod encode;
 pub mod error;
+pub mod fault;
 pub mod index;
 pub mod ingest;
 pub mod label;

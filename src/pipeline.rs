@@ -4,20 +4,26 @@
 //! all at once; the rejects file, the period's problems and history, the run summary and the
 //! reports are written after it. A run killed at any moment leaves the previous index searchable;
 //! running it again completes the work, because documents already committed are recognised as
-//! duplicates and a period whose history does not match the index is clustered again.
+//! duplicates, a period whose history does not match the index is clustered again, and a period
+//! whose reports are not marked finished for its problems and the index commit
+//! ([`crate::report::unfinished_reports`]) has them written again. Temporary files a killed
+//! run left are removed once the run holds the index's write lock.
 
 use crate::classify::ClassifyReport;
 use crate::cluster::history::{history_path, ClusterHistory};
 use crate::config::ModelConfig;
 use crate::document::Document;
 use crate::encode::EncodeReport;
+use crate::fault::Fault;
 use crate::index::{DocumentIndex, IndexBatch};
 use crate::ingest::{IngestSettings, InputFile, Reject, Row};
 use crate::model::bert::BertSettings;
 use crate::model::{open_encoder, Encoder, ModelError};
 use crate::normalise::normalise_keeping_raw;
 use crate::progress::Progress;
-use crate::workspace::{write_atomically, AtomicFile, Workspace, WorkspaceError};
+use crate::workspace::{
+    remove_temporary_files, write_atomically, AtomicFile, Workspace, WorkspaceError,
+};
 use crate::Result;
 use placement::{candidate_query, default_period, place_problems, record_problems};
 use rayon::prelude::*;
@@ -53,7 +59,7 @@ const CHUNK_ROWS: usize = 4096;
 pub const INPUT_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "jsonl", "ndjson", "json", "txt"];
 
 /// Settings of one `mine` run, resolved from flags and configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MineSettings {
     /// Input files or directories (a directory means its files with [`INPUT_EXTENSIONS`]).
     pub inputs: Vec<PathBuf>,
@@ -62,6 +68,8 @@ pub struct MineSettings {
     /// The period (`YYYY-MM`) the run's problems are reported for; `None`: the month of the
     /// latest dated new document, else the latest period clustered, else the current month.
     pub period: Option<String>,
+    /// Where the run stops on purpose (tests of interrupted runs; [`Fault::none`] otherwise).
+    pub fault: Fault,
 }
 
 /// Counts for one input file: read = accepted + duplicate + rejected.
@@ -176,21 +184,26 @@ pub fn mine_with(
     open: OpenEncoder<'_>,
     progress: &dyn Progress,
 ) -> Result<MineReport> {
+    let MineSettings {
+        inputs,
+        index_threads,
+        period,
+        fault,
+    } = settings;
     let started = Instant::now();
     let run = run_id();
     let ingest_settings = IngestSettings::from_config(&workspace.config);
-    let paths = expand_inputs(&settings.inputs).map_err(|source| {
-        crate::ingest::IngestError::Unreadable {
-            path: settings.inputs.first().cloned().unwrap_or_default(),
-            source,
-        }
+    let paths = expand_inputs(inputs).map_err(|source| crate::ingest::IngestError::Unreadable {
+        path: inputs.first().cloned().unwrap_or_default(),
+        source,
     })?;
     let inputs = paths
         .iter()
         .map(|path| InputFile::open(path, &ingest_settings))
         .collect::<Result<Vec<_>, _>>()?;
     let index = DocumentIndex::open_or_create(&workspace.index_dir())?;
-    let batch = index.batch(settings.index_threads)?;
+    let batch = index.batch(*index_threads)?;
+    remove_leftovers(workspace);
     let mut rejects = RejectsWriter::new(workspace.rejects_dir().join(format!("{run}.csv")));
     let mut state = RunState::default();
     let mut files = Vec::new();
@@ -209,11 +222,11 @@ pub fn mine_with(
         "ingest+normalise".to_string(),
         started.elapsed().as_secs_f64(),
     );
+    fault.check("ingest")?;
     let mut fresh = std::mem::take(&mut state.fresh);
     let history_file = history_path(workspace.root());
     let mut history = ClusterHistory::load(&history_file)?;
-    let period = settings
-        .period
+    let period = period
         .clone()
         .unwrap_or_else(|| default_period(&fresh, &history, &run));
     let after_run = index.document_count() + fresh.len() as u64;
@@ -229,6 +242,7 @@ pub fn mine_with(
     let mut enriched = enrich::enrich(workspace, &fresh, &archive_texts, open, progress)?;
     seconds.insert("encode".to_string(), enriched.encode.seconds);
     seconds.insert("classify".to_string(), enriched.classify_seconds);
+    fault.check("encode")?;
     let clustering = Instant::now();
     let found = match &enriched.embeddings {
         Some(embeddings) => Some(place_problems(
@@ -252,6 +266,7 @@ pub fn mine_with(
         "cluster+label+route".to_string(),
         clustering.elapsed().as_secs_f64(),
     );
+    fault.check("index")?;
     let indexing = Instant::now();
     progress.start("index", Some(fresh.len() as u64));
     for (document, enrichment) in fresh.iter().zip(&enriched.enrichments) {
@@ -259,15 +274,24 @@ pub fn mine_with(
         progress.advance(1);
     }
     progress.finish();
+    fault.check("commit")?;
     progress.start("commit index", None);
     batch.commit()?;
     progress.finish();
     seconds.insert("index".to_string(), indexing.elapsed().as_secs_f64());
+    fault.check("problems")?;
     let recorded = match found {
-        Some(found) => Some(record_problems(workspace, &index, &mut history, found)?),
+        Some(found) => Some(record_problems(
+            workspace,
+            &index,
+            &mut history,
+            found,
+            fault,
+        )?),
         None => None,
     };
     let problems = recorded.as_ref().map(|(summary, _)| summary.clone());
+    fault.check("rejects")?;
     let rejects_file = rejects.persist()?;
     seconds.insert("total".to_string(), started.elapsed().as_secs_f64());
     let report = MineReport {
@@ -281,13 +305,39 @@ pub fn mine_with(
         problems,
         seconds,
     };
+    fault.check("run-log")?;
     let summary = serde_json::to_vec_pretty(&report).expect("report serialises");
     write_atomically(&workspace.runs_dir().join(format!("{run}.json")), &summary)?;
     // Reports read the run log just written (data coverage), so they come last.
-    if let Some((_, file)) = &recorded {
-        crate::report::write_reports(workspace, file, progress)?;
+    let (unfinished, left_by_an_earlier_run) = match recorded {
+        Some((_, file)) => (Some(file), false),
+        None => (crate::report::unfinished_reports(workspace, &period)?, true),
+    };
+    if let Some(file) = &unfinished {
+        if left_by_an_earlier_run {
+            tracing::warn!(
+                period = %file.period,
+                "the reports were not finished for the index as committed; writing them again"
+            );
+        }
+        crate::report::write_reports(workspace, file, fault, progress)?;
     }
     Ok(report)
+}
+
+/// Removes the temporary files a killed run left in the folders a run writes (the reports
+/// folders are cleaned when their reports are written). The caller holds the index's write
+/// lock, so no other run is writing them.
+fn remove_leftovers(workspace: &Workspace) {
+    let history = history_path(workspace.root());
+    let folders = [
+        workspace.rejects_dir(),
+        workspace.runs_dir(),
+        history.parent().map(Path::to_path_buf).unwrap_or_default(),
+    ];
+    for folder in &folders {
+        remove_temporary_files(folder);
+    }
 }
 
 /// Deduplication state of one run.

@@ -152,6 +152,45 @@ impl Workspace {
     }
 }
 
+/// How the names of [`AtomicFile`]'s temporary files begin (`.tmpXXXXXX`, beside their
+/// destination); [`remove_temporary_files`] removes the ones a killed run left.
+pub const TEMPORARY_PREFIX: &str = ".tmp";
+
+/// Removes the temporary files an interrupted run left in `directory` (not in its subfolders)
+/// and returns how many. Call it only where no other writer is at work: inside a run holding the
+/// index's write lock, or before rewriting a folder's files. A missing folder has none; a file
+/// that cannot be removed is logged and left.
+pub fn remove_temporary_files(directory: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(directory) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let temporary = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(TEMPORARY_PREFIX));
+        if !temporary || !entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            continue;
+        }
+        match fs::remove_file(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(error) => tracing::warn!(
+                "cannot remove the temporary file {}: {error}",
+                entry.path().display()
+            ),
+        }
+    }
+    if removed > 0 {
+        tracing::info!(
+            files = removed,
+            directory = %directory.display(),
+            "removed temporary files an interrupted run left"
+        );
+    }
+    removed
+}
+
 /// Writes `contents` to `path` through a temporary file in the same directory, synced and then
 /// renamed over the target: readers see the old file or the new one, never a part.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WorkspaceError> {
@@ -174,7 +213,9 @@ impl AtomicFile {
     pub fn create(path: &Path) -> Result<AtomicFile, WorkspaceError> {
         let directory = path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(directory).map_err(WorkspaceError::io("create", directory))?;
-        let temporary = tempfile::NamedTempFile::new_in(directory)
+        let temporary = tempfile::Builder::new()
+            .prefix(TEMPORARY_PREFIX)
+            .tempfile_in(directory)
             .map_err(WorkspaceError::io("create a temporary file in", directory))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
@@ -236,6 +277,25 @@ mod tests {
             Workspace::init(&root),
             Err(WorkspaceError::AlreadyExists(_))
         ));
+    }
+
+    #[test]
+    fn temporary_files_of_an_interrupted_write_are_removed_and_nothing_else() {
+        let directory = tempfile::tempdir().unwrap();
+        let kept = directory.path().join("summary.md");
+        write_atomically(&kept, b"done").unwrap();
+        let file = AtomicFile::create(&directory.path().join("documents.parquet")).unwrap();
+        // A kill leaves the temporary file: no destructor runs.
+        std::mem::forget(file);
+        fs::create_dir(directory.path().join(".tmp-folder")).unwrap();
+        assert_eq!(remove_temporary_files(directory.path()), 1);
+        let mut names: Vec<String> = fs::read_dir(directory.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".tmp-folder", "summary.md"]);
+        assert_eq!(remove_temporary_files(&directory.path().join("missing")), 0);
     }
 
     #[test]

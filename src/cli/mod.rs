@@ -317,10 +317,12 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
     if let Some(threads) = threads {
         workspace.config.model.threads = threads;
     }
+    let fault = std::env::var(crate::fault::FAULT_VARIABLE).unwrap_or_default();
     let settings = MineSettings {
         inputs,
         index_threads,
         period,
+        fault: crate::fault::Fault::parse(&fault).map_err(crate::Error::from)?,
     };
     let bars = progress::Bars::new(global.quiet);
     let report = match test_encoder {

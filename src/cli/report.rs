@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::progress::Bars;
 use super::GlobalArgs;
+use crate::fault::Fault;
 use crate::report::{self, ReportSummary};
 use crate::workspace::Workspace;
 
@@ -27,7 +28,7 @@ pub fn run(arguments: ReportArgs, global: &GlobalArgs) -> Result<()> {
     let workspace = Workspace::open(&workspace)?;
     let problems = report::load_problems(&workspace, period.as_deref())?;
     let bars = Bars::new(global.quiet);
-    let summary = report::write_reports(&workspace, &problems, &bars)?;
+    let summary = report::write_reports(&workspace, &problems, &Fault::none(), &bars)?;
     drop(bars);
     print_summary(&summary);
     Ok(())

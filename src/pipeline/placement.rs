@@ -13,6 +13,7 @@ use crate::cluster::history::{history_path, ClusterHistory};
 use crate::cluster::period::{period_of, period_of_run};
 use crate::config::ClusterConfig;
 use crate::document::{Document, Enrichment};
+use crate::fault::Fault;
 use crate::index::{DocumentIndex, Fields, IndexBatch, StoredDocument};
 use crate::model::Embeddings;
 use crate::problem::ProblemsFile;
@@ -139,6 +140,7 @@ pub(super) fn record_problems(
     index: &DocumentIndex,
     history: &mut ClusterHistory,
     found: FoundProblems,
+    fault: &Fault,
 ) -> Result<(ProblemsSummary, ProblemsFile)> {
     let FoundProblems {
         file,
@@ -149,6 +151,7 @@ pub(super) fn record_problems(
     let path = workspace.reports_dir(&file.period).join("problems.json");
     let bytes = serde_json::to_vec_pretty(&file).expect("problems serialise");
     write_atomically(&path, &bytes)?;
+    fault.check("history")?;
     entry.index_documents = index.document_count();
     history.record(entry, next_id);
     history.save(&history_path(workspace.root()))?;

@@ -16,6 +16,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use tantivy::TantivyDocument;
 
+use crate::fault::Fault;
 use crate::index::{DocumentIndex, Fields, StoredDocument};
 use crate::problem::ProblemsFile;
 use crate::workspace::AtomicFile;
@@ -67,6 +68,7 @@ pub fn documents_parquet(
     index: &DocumentIndex,
     problems: &ProblemsFile,
     path: &Path,
+    fault: &Fault,
 ) -> Result<u64, ReportError> {
     let failed = |source| ReportError::Parquet {
         path: path.to_path_buf(),
@@ -102,7 +104,9 @@ pub fn documents_parquet(
     if !rows.is_empty() || count == 0 {
         write_row_group(&mut writer, &rows).map_err(failed)?;
     }
-    writer.into_inner().map_err(failed)?.commit()?;
+    let file = writer.into_inner().map_err(failed)?;
+    fault.check("report-documents")?;
+    file.commit()?;
     Ok(count)
 }
 

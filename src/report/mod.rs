@@ -5,6 +5,12 @@
 //! (`documents.parquet`) for their own tools. All of it goes to `reports/<period>/`, each file
 //! written atomically, and all of it can be regenerated from `problems.json` without any model.
 //!
+//! A set of reports is finished only when its marker (`.reports.json`, written last) names the
+//! problems and the index commit it was written from; [`unfinished_reports`] finds a period
+//! whose reports a killed or failed run left half-written or older than the index, so the next
+//! run writes them again, and every rewrite first removes the temporary files a killed write
+//! left.
+//!
 //! The HTML is self-contained (inline CSS and SVG, no scripts, no fonts or anything else fetched
 //! from a network), so a report can be mailed or opened from a share as it is.
 
@@ -20,15 +26,21 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::fault::{Fault, FaultError};
 use crate::index::{DocumentIndex, IndexError};
 use crate::problem::ProblemsFile;
 use crate::progress::Progress;
-use crate::workspace::{write_atomically, Workspace, WorkspaceError};
+use crate::workspace::{remove_temporary_files, write_atomically, Workspace, WorkspaceError};
+use serde::{Deserialize, Serialize};
 
 pub use overview::{Coverage, Overview, SentimentCounts};
 
 /// File name of a period's problems inside `reports/<period>/`.
 pub const PROBLEMS_FILE: &str = "problems.json";
+
+/// File name of the marker a finished set of reports carries inside `reports/<period>/`
+/// (hidden, so the server does not list it).
+pub const MARKER_FILE: &str = ".reports.json";
 
 /// Where `vocmine serve` shows a problem and its documents; report links use this path so they
 /// work when the page serves the reports, without naming any host.
@@ -67,6 +79,9 @@ pub enum ReportError {
     /// Drawing a chart failed.
     #[error("cannot draw a chart: {0}")]
     Chart(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A test's fault hook stopped the run.
+    #[error(transparent)]
+    Fault(#[from] FaultError),
     /// Writing the Parquet export failed.
     #[error("cannot write {}: {source}", path.display())]
     Parquet {
@@ -143,14 +158,63 @@ fn latest_problems_file(workspace: &Workspace) -> Result<PathBuf, ReportError> {
         .ok_or(ReportError::NoPeriods(reports))
 }
 
-/// Writes every report of `problems.period` into `workspace.reports_dir(&problems.period)`.
+/// What a finished set of reports was written from: the problems (a digest of their JSON) and
+/// the index commit (its opstamp).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ReportsMarker {
+    problems_sha256: String,
+    index_opstamp: u64,
+}
+
+impl ReportsMarker {
+    fn of(problems: &ProblemsFile, index: &DocumentIndex) -> Result<ReportsMarker, ReportError> {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_vec(problems).expect("problems serialise");
+        Ok(ReportsMarker {
+            problems_sha256: hex::encode(Sha256::digest(&json)),
+            index_opstamp: index.opstamp()?,
+        })
+    }
+
+    /// The marker in `directory`, if there is a readable one.
+    fn read(directory: &Path) -> Option<ReportsMarker> {
+        let bytes = std::fs::read(directory.join(MARKER_FILE)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// The problems of `period` when its reports are not finished for them and for the index as
+/// committed now (a run was killed or failed while writing them, or before): the caller writes
+/// them again. `None` when the period has no problems file, or its reports are finished.
+pub fn unfinished_reports(
+    workspace: &Workspace,
+    period: &str,
+) -> Result<Option<ProblemsFile>, ReportError> {
+    let directory = reports_dir(workspace, period)?;
+    if !directory.join(PROBLEMS_FILE).is_file() {
+        return Ok(None);
+    }
+    let problems = load_problems(workspace, Some(period))?;
+    let index = DocumentIndex::open(&workspace.index_dir())?;
+    let current = ReportsMarker::of(&problems, &index)?;
+    if ReportsMarker::read(&directory).as_ref() == Some(&current) {
+        return Ok(None);
+    }
+    Ok(Some(problems))
+}
+
+/// Writes every report of `problems.period` into `workspace.reports_dir(&problems.period)`, and
+/// last the marker that says they are finished. `fault` stops it between files (tests only).
 pub fn write_reports(
     workspace: &Workspace,
     problems: &ProblemsFile,
+    fault: &Fault,
     progress: &dyn Progress,
 ) -> Result<ReportSummary, ReportError> {
     let directory = reports_dir(workspace, &problems.period)?;
     let index = DocumentIndex::open(&workspace.index_dir())?;
+    let marker = ReportsMarker::of(problems, &index)?;
+    start_rewrite(&directory)?;
     let teams = view::teams(problems);
     progress.start("report", Some(teams.len() as u64 + 3));
     let overview = Overview::read(&index, &workspace.runs_dir())?;
@@ -162,20 +226,26 @@ pub fn write_reports(
         written.write(&format!("{stem}.html"), html::team(&context, team)?)?;
         progress.advance(1);
     }
+    fault.check("report-teams")?;
     written.write("summary.md", markdown::summary(&context))?;
     written.write("summary.html", html::summary(&context)?)?;
     progress.advance(1);
+    fault.check("report-summary")?;
     for (name, contents) in crate::problem::assignment_files(problems) {
         written.write(name, contents)?;
     }
     progress.advance(1);
+    fault.check("report-assignments")?;
     let parquet = directory.join(export::DOCUMENTS_FILE);
-    let documents = export::documents_parquet(&index, problems, &parquet)?;
+    let documents = export::documents_parquet(&index, problems, &parquet, fault)?;
     written.files.push(parquet);
     progress.advance(1);
     progress.finish();
     let files = written.files;
     remove_stale_team_reports(&directory.join("teams"), &files);
+    fault.check("report-marker")?;
+    let marker = serde_json::to_vec_pretty(&marker).expect("the marker serialises");
+    write_atomically(&directory.join(MARKER_FILE), &marker)?;
     Ok(ReportSummary {
         period: problems.period.clone(),
         directory,
@@ -183,6 +253,20 @@ pub fn write_reports(
         teams: teams.len(),
         documents,
     })
+}
+
+/// Before any report of a folder is rewritten: its marker goes (until the last file is written,
+/// the folder's reports are not finished) and so do the temporary files of a killed write.
+fn start_rewrite(directory: &Path) -> Result<(), ReportError> {
+    let marker = directory.join(MARKER_FILE);
+    match std::fs::remove_file(&marker) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(WorkspaceError::io("remove", &marker)(error).into()),
+    }
+    remove_temporary_files(directory);
+    remove_temporary_files(&directory.join("teams"));
+    Ok(())
 }
 
 /// A team that owned problems in an earlier run of the same period but owns none now must not

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::config::ModelConfig;
+use crate::fault::Fault;
 use crate::model::hashing::HashingEncoder;
 use crate::model::{Encoder, ModelError};
 use crate::pipeline::{mine_with, MineSettings};
@@ -99,6 +100,7 @@ fn mined_workspace() -> (tempfile::TempDir, Workspace) {
         inputs: vec![input],
         index_threads: 1,
         period: None,
+        fault: Default::default(),
     };
     mine_with(&workspace, &settings, &hashing, &NoProgress).unwrap();
     (directory, workspace)
@@ -107,7 +109,7 @@ fn mined_workspace() -> (tempfile::TempDir, Workspace) {
 #[test]
 fn every_report_file_is_written_and_the_html_fetches_nothing() {
     let (_directory, workspace) = mined_workspace();
-    let summary = write_reports(&workspace, &problems(), &NoProgress).unwrap();
+    let summary = write_reports(&workspace, &problems(), &Fault::none(), &NoProgress).unwrap();
     let names: Vec<String> = summary
         .files
         .iter()
@@ -153,13 +155,13 @@ fn a_team_without_problems_in_a_rerun_loses_its_report() {
     let (_directory, workspace) = mined_workspace();
     let mut file = problems();
     let teams = workspace.reports_dir(&file.period).join("teams");
-    write_reports(&workspace, &file, &NoProgress).unwrap();
+    write_reports(&workspace, &file, &Fault::none(), &NoProgress).unwrap();
     let notes = teams.join("notes.txt");
     std::fs::write(&notes, "kept").unwrap();
     for problem in &mut file.problems {
         problem.team = "after-sales".into();
     }
-    write_reports(&workspace, &file, &NoProgress).unwrap();
+    write_reports(&workspace, &file, &Fault::none(), &NoProgress).unwrap();
     assert!(teams.join("after-sales.html").is_file());
     assert!(!teams.join("售后-团队.html").exists());
     assert!(!teams.join("售后-团队.md").exists());
@@ -169,7 +171,7 @@ fn a_team_without_problems_in_a_rerun_loses_its_report() {
 #[test]
 fn team_reports_rank_by_impact_and_keep_chinese_text() {
     let (_directory, workspace) = mined_workspace();
-    let summary = write_reports(&workspace, &problems(), &NoProgress).unwrap();
+    let summary = write_reports(&workspace, &problems(), &Fault::none(), &NoProgress).unwrap();
     let team = std::fs::read_to_string(summary.directory.join("teams/after-sales.md")).unwrap();
     assert!(team.contains("## 1. brake noise repair (P0001)"), "{team}");
     assert!(team.contains("status **growing, spike**"), "{team}");
@@ -189,7 +191,7 @@ fn team_reports_rank_by_impact_and_keep_chinese_text() {
 #[test]
 fn summary_counts_come_from_the_index_and_the_run_log() {
     let (_directory, workspace) = mined_workspace();
-    let summary = write_reports(&workspace, &problems(), &NoProgress).unwrap();
+    let summary = write_reports(&workspace, &problems(), &Fault::none(), &NoProgress).unwrap();
     let text = std::fs::read_to_string(summary.directory.join("summary.md")).unwrap();
     assert!(text.contains("- documents in the archive: 5"), "{text}");
     assert!(
@@ -207,7 +209,7 @@ fn summary_counts_come_from_the_index_and_the_run_log() {
 #[test]
 fn assignments_carry_the_problem_title() {
     let (_directory, workspace) = mined_workspace();
-    let summary = write_reports(&workspace, &problems(), &NoProgress).unwrap();
+    let summary = write_reports(&workspace, &problems(), &Fault::none(), &NoProgress).unwrap();
     let csv = std::fs::read_to_string(summary.directory.join("assignments.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
@@ -230,7 +232,7 @@ fn documents_parquet_holds_every_document_with_its_enrichments() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::Field;
     let (_directory, workspace) = mined_workspace();
-    let summary = write_reports(&workspace, &problems(), &NoProgress).unwrap();
+    let summary = write_reports(&workspace, &problems(), &Fault::none(), &NoProgress).unwrap();
     let file = std::fs::File::open(summary.directory.join("documents.parquet")).unwrap();
     let reader = SerializedFileReader::new(file).unwrap();
     let mut rows = BTreeMap::new();

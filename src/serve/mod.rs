@@ -3,17 +3,25 @@
 //! and the `reports/` folder and never writes either, so it can run while `vocmine mine` adds a
 //! period: every request searches the last committed state of the index.
 //!
-//! The pieces: `request` turns a raw request line into a route and checked parameters (every
-//! way a request can be wrong ends there or in `filters`, as a 4xx [`RequestError`]); `api`
-//! answers the JSON routes; `pages` renders the HTML pages (the search page itself is one
+//! The pieces: `connection` reads requests off a client connection and writes the answers,
+//! with the framing, limits and timeouts of `http` (hostile input ends there, as a 4xx, before a
+//! route is looked at); `request` turns a request line into a route and checked parameters
+//! (every way a request can be wrong ends there or in `filters`, as a 4xx [`RequestError`]);
+//! `api` answers the JSON routes; `pages` renders the HTML pages (the search page itself is one
 //! self-contained document with inline CSS and script, `assets`); `files` serves the report
 //! files read-only; `problems` reads `problems.json` of each period.
+//!
+//! Threads: one acceptor; one small thread per open connection (at most [`MAX_CONNECTIONS`]),
+//! which only reads and writes; and a fixed pool of workers with deep stacks that compute the
+//! answers, so slow or idle clients never hold a worker.
 
 mod api;
 mod assets;
+mod connection;
 mod files;
 mod filters;
 mod html;
+mod http;
 mod lookup;
 mod pages;
 mod problems;
@@ -21,13 +29,17 @@ mod request;
 
 use crate::index::{DocumentIndex, IndexError};
 use crate::workspace::Workspace;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
+pub use connection::{HEAD_TIMEOUT, IDLE_TIMEOUT};
+pub use http::{MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES};
 pub use request::{RequestError, MAX_PER_PAGE, MAX_RESULT_WINDOW, MAX_URL_BYTES};
 
 /// The port `vocmine serve` listens on unless told otherwise ("VOC" on a phone keypad is 862;
@@ -40,6 +52,16 @@ pub const DEFAULT_BIND: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// Stack of each worker thread: tantivy's query parser recurses, and a deep stack turns a
 /// pathological query into a clean error rather than an overflow (queries are also capped).
 const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+/// Stack of each connection thread: it only parses heads and copies bytes.
+const CONNECTION_STACK_BYTES: usize = 256 * 1024;
+
+/// Most connections open at once; the next one gets a 503 and is closed. Idle connections
+/// close after [`IDLE_TIMEOUT`], so a crowd of them clears by itself.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// How often an idle worker looks whether the server is stopping.
+const STOP_POLL: Duration = Duration::from_millis(100);
 
 /// Errors of starting the server.
 #[derive(Debug, Error)]
@@ -94,8 +116,9 @@ impl ServeState {
 
 /// A server that is listening; dropping it does not stop it, [`RunningServer::stop`] does.
 pub struct RunningServer {
-    server: Arc<tiny_http::Server>,
     address: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    acceptor: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -107,18 +130,36 @@ impl RunningServer {
 
     /// Blocks for as long as the server runs.
     pub fn wait(self) {
+        let _ = self.acceptor.join();
         for worker in self.workers {
             let _ = worker.join();
         }
     }
 
-    /// Stops accepting requests, lets the workers finish the one in hand, and joins them.
+    /// Stops accepting connections, lets the workers finish the request in hand, and joins them.
     pub fn stop(self) {
-        for _ in &self.workers {
-            self.server.unblock();
-        }
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wake the acceptor, blocked in accept(), with a connection of our own.
+        let _ = TcpStream::connect_timeout(&reachable(self.address), Duration::from_secs(1));
         self.wait();
     }
+}
+
+/// The address a local client reaches a server listening on `address` by.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, address.port())
+}
+
+/// A request handed to the workers, with where its answer goes.
+struct Job {
+    method: String,
+    target: String,
+    answer: SyncSender<request::Reply>,
 }
 
 /// Opens the workspace's index read-only and starts answering requests on `settings.address`.
@@ -130,54 +171,123 @@ pub fn start(workspace: &Workspace, settings: &ServeSettings) -> Result<RunningS
         index,
         problems: problems::ProblemsCache::default(),
     });
-    let server = tiny_http::Server::http(address).map_err(|error| ServeError::Bind {
+    let listener = TcpListener::bind(address).map_err(|error| ServeError::Bind {
         address: *address,
         message: error.to_string(),
     })?;
-    let server = Arc::new(server);
-    let bound = server.server_addr().to_ip().unwrap_or(*address);
-    let mut workers = Vec::with_capacity(*threads);
-    for number in 0..(*threads).max(1) {
-        let server = Arc::clone(&server);
+    let bound = listener.local_addr().unwrap_or(*address);
+    let threads = (*threads).max(1);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let (jobs, queue) = mpsc::sync_channel::<Job>(threads * 4);
+    let queue = Arc::new(Mutex::new(queue));
+    let mut workers = Vec::with_capacity(threads);
+    for number in 0..threads {
+        let queue = Arc::clone(&queue);
         let state = Arc::clone(&state);
+        let stopping = Arc::clone(&stopping);
         let worker = std::thread::Builder::new()
             .name(format!("serve-{number}"))
             .stack_size(WORKER_STACK_BYTES)
-            .spawn(move || work(&server, &state))
+            .spawn(move || work(&queue, &state, &stopping))
             .map_err(ServeError::Thread)?;
         workers.push(worker);
     }
+    let acceptor = {
+        let stopping = Arc::clone(&stopping);
+        std::thread::Builder::new()
+            .name("serve-accept".into())
+            .spawn(move || accept(&listener, &jobs, &stopping))
+            .map_err(ServeError::Thread)?
+    };
     tracing::info!(address = %bound, threads, "serving");
     Ok(RunningServer {
-        server,
         address: bound,
+        stopping,
+        acceptor,
         workers,
     })
 }
 
-/// One worker: answers requests until the server is unblocked.
-fn work(server: &tiny_http::Server, state: &ServeState) {
-    while let Ok(request) = server.recv() {
-        let started = Instant::now();
-        let method = request.method().clone();
-        let url = request.url().to_string();
-        let reply = answer(state, &method, &url);
-        let status = reply.status;
-        if let Err(error) = request.respond(reply.into_response()) {
-            tracing::debug!(%error, "client went away before the answer was sent");
+/// The acceptor: gives each connection its own thread, or a 503 when there are too many.
+fn accept(listener: &TcpListener, jobs: &SyncSender<Job>, stopping: &AtomicBool) {
+    let open = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        if stopping.load(Ordering::SeqCst) {
+            return;
         }
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(error) => {
+                // Out of file descriptors, or a connection reset before it was accepted: wait
+                // a little rather than spin.
+                tracing::debug!(%error, "accept failed");
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            open.fetch_sub(1, Ordering::SeqCst);
+            connection::turn_away(stream);
+            continue;
+        }
+        let jobs = jobs.clone();
+        let count = Arc::clone(&open);
+        let spawned = std::thread::Builder::new()
+            .name("serve-connection".into())
+            .stack_size(CONNECTION_STACK_BYTES)
+            .spawn(move || {
+                connection::serve(stream, &|method, target| ask(&jobs, method, target));
+                count.fetch_sub(1, Ordering::SeqCst);
+            });
+        if let Err(error) = spawned {
+            open.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!(%error, "cannot start a connection thread");
+        }
+    }
+}
+
+/// Hands a request to the workers and waits for its answer.
+fn ask(jobs: &SyncSender<Job>, method: &str, target: &str) -> request::Reply {
+    let (answer, answered) = mpsc::sync_channel(1);
+    let job = Job {
+        method: method.to_string(),
+        target: target.to_string(),
+        answer,
+    };
+    let reply = jobs.send(job).ok().and_then(|()| answered.recv().ok());
+    reply.unwrap_or_else(|| {
+        let error = RequestError::Internal("the server is stopping".into());
+        request::Reply::error(&error, request::is_api(target))
+    })
+}
+
+/// One worker: answers requests until the server stops.
+fn work(queue: &Mutex<Receiver<Job>>, state: &ServeState, stopping: &AtomicBool) {
+    loop {
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv_timeout(STOP_POLL),
+            Err(_) => return,
+        };
+        let job = match next {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) if !stopping.load(Ordering::SeqCst) => continue,
+            Err(_) => return,
+        };
+        let started = Instant::now();
+        let reply = answer(state, &job.method, &job.target);
         tracing::debug!(
-            %method,
-            url = %truncated(&url, 200),
-            status,
+            method = %truncated(&job.method, 20),
+            url = %truncated(&job.target, 200),
+            status = reply.status,
             milliseconds = started.elapsed().as_secs_f64() * 1000.0,
             "request"
         );
+        let _ = job.answer.send(reply);
     }
 }
 
 /// Routes and answers one request; a panic anywhere below becomes a 500, never a dead worker.
-fn answer(state: &ServeState, method: &tiny_http::Method, url: &str) -> request::Reply {
+fn answer(state: &ServeState, method: &str, url: &str) -> request::Reply {
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let route = request::Route::parse(method, url)?;
         dispatch(state, route)

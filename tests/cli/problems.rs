@@ -14,7 +14,7 @@ use vocmine::problem::{ProblemStatus, ProblemsFile};
 use vocmine::progress::NoProgress;
 use vocmine::workspace::Workspace;
 
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 [[team]]
 name = "service"
 keywords = ["brake"]
@@ -44,7 +44,7 @@ const GROUPS: &[&[&str]] = &[
     ],
 ];
 
-fn corpus(month: &str, per_group: usize, seed: usize) -> String {
+pub(crate) fn corpus(month: &str, per_group: usize, seed: usize) -> String {
     let mut lines = vec!["id,date,source,text".to_string()];
     for (group, words) in GROUPS.iter().enumerate() {
         for item in 0..per_group {
@@ -67,6 +67,7 @@ fn mine(workspace: &Workspace, input: &Path) -> MineReport {
         inputs: vec![input.to_path_buf()],
         index_threads: 1,
         period: None,
+        fault: Default::default(),
     };
     mine_with(workspace, &settings, &hashing, &NoProgress).unwrap()
 }

@@ -71,7 +71,7 @@ proptest! {
         let hashing = |_: &ModelConfig| -> Result<Box<dyn Encoder>, ModelError> {
             Ok(Box::new(HashingEncoder::new(384)))
         };
-        let settings = MineSettings { inputs: vec![input], index_threads: 1, period: None };
+        let settings = MineSettings { inputs: vec![input], index_threads: 1, period: None, fault: Default::default() };
         let report = mine_with(&workspace, &settings, &hashing, &NoProgress).unwrap();
         let totals = report.totals();
         prop_assert_eq!(totals.read, rows.len() as u64);

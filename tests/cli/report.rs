@@ -46,6 +46,7 @@ impl Fixture {
             inputs: vec![input],
             index_threads: 1,
             period: None,
+            fault: Default::default(),
         };
         mine_with(&workspace, &settings, &hashing, &NoProgress).expect("mine");
         let problems = serde_json::to_vec_pretty(&problems()).expect("problems serialise");

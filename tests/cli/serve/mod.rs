@@ -12,6 +12,7 @@ use std::time::Duration;
 
 mod browser;
 mod devtools;
+mod hostile;
 
 const FEEDBACK: &str = "id,date,rating,source,location,product,text\n\
     e1,2026-08-03,1,complaint,North,sedan,The brakes make a grinding noise and nobody called me back\n\
