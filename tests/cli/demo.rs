@@ -29,12 +29,18 @@ fn latest_reports(workspace: &Path) -> PathBuf {
     periods.pop().expect("one period")
 }
 
+/// A document's sentiment, the bits of its sentiment score, and its topic.
+type Decided = (Option<String>, Option<u64>, Option<String>);
+
+/// A problem's id, title, team and member document ids.
+type Found = (String, String, String, Vec<String>);
+
 /// What a run decided, in the terms the issue pins: every document's sentiment (label and
 /// score bits) and topic, and every problem's id, title, team and members.
 #[derive(Debug, PartialEq)]
 struct Outcome {
-    documents: BTreeMap<String, (Option<String>, Option<u64>, Option<String>)>,
-    problems: Vec<(String, String, String, Vec<String>)>,
+    documents: BTreeMap<String, Decided>,
+    problems: Vec<Found>,
 }
 
 impl Outcome {
