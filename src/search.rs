@@ -18,6 +18,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use thiserror::Error;
 
+mod check;
+pub use check::{check_filters, known_values, value_exists, FilterNames, LANGUAGES, SENTIMENTS};
+
 /// Longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 2_000;
 
@@ -52,6 +55,16 @@ pub enum SearchError {
         filter: &'static str,
         /// What is wrong.
         message: String,
+    },
+    /// A filter value that no document has and the configuration does not name.
+    #[error("unknown {filter} '{value}'; known values: {known}")]
+    UnknownValue {
+        /// The filter as the user spelled it (for example `--sentiment`).
+        filter: &'static str,
+        /// The value given.
+        value: String,
+        /// The accepted values, comma-separated.
+        known: String,
     },
     /// The search itself failed.
     #[error("search failed: {0}")]

@@ -383,6 +383,13 @@ fn search_command(arguments: SearchArgs) -> Result<()> {
         offset,
         ..SearchRequest::default()
     };
+    search::check_filters(
+        &index.searcher(),
+        index.fields(),
+        &workspace.config,
+        &request.filters,
+        &search::FilterNames::CLI,
+    )?;
     let results = search::search(&index, &request).context("search failed")?;
     output::print_search_results(&results, format)?;
     Ok(())
