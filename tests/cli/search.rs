@@ -191,3 +191,31 @@ fn filter_values_no_document_has_are_refused_with_the_accepted_values() {
         ],
     );
 }
+
+#[test]
+fn limit_and_offset_are_bounded_by_the_result_window() {
+    let scratch = scratch_with_documents();
+    for arguments in [
+        &["--limit", "1000000000"][..],
+        &["--limit", "18446744073709551615"][..],
+        &["--offset", "99999999999999999999"][..],
+        &["--limit=-1"][..],
+    ] {
+        vocmine()
+            .arg("search")
+            .arg(scratch.workspace())
+            .arg("*")
+            .args(arguments)
+            .assert()
+            .code(2)
+            .stderr(contains("from 0 to 10000"));
+    }
+    vocmine()
+        .arg("search")
+        .arg(scratch.workspace())
+        .args(["*", "--limit", "10000", "--offset", "1"])
+        .assert()
+        .code(1)
+        .stderr(contains("past the first 10000 hits"));
+    assert_eq!(scratch.search_ids("*", &["--limit", "10000"]).len(), 6);
+}
