@@ -62,11 +62,12 @@ pub fn clean_text(raw: &str) -> String {
 }
 
 /// Appends `chars` to `out` with runs of whitespace as one space, invisible characters dropped
-/// and no leading or trailing space; lowercased too when `lowercase` is set.
+/// and no leading or trailing space; lowercased too when `lowercase` is set. NUL counts as
+/// whitespace: exporters use it as a separator, and dropping it would glue words together.
 fn push_collapsed(out: &mut String, chars: impl Iterator<Item = char>, lowercase: bool) {
     let mut pending_space = false;
     for c in chars {
-        if c.is_whitespace() {
+        if c.is_whitespace() || c == '\0' {
             pending_space = !out.is_empty();
         } else if !is_invisible(c) {
             if pending_space {
@@ -275,6 +276,12 @@ mod tests {
         assert_eq!(clean_text("ﬁne"), "fine");
         assert_eq!(clean_text("👨\u{200D}👩"), "👨\u{200D}👩");
         assert_eq!(clean_text(" \t\n "), "");
+    }
+
+    #[test]
+    fn nul_separates_words_instead_of_gluing_them() {
+        assert_eq!(clean_text("nul\0inside\0text"), "nul inside text");
+        assert_eq!(clean_text("\0\0edge\0\0"), "edge");
     }
 
     #[test]

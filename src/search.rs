@@ -18,8 +18,15 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use thiserror::Error;
 
+mod check;
+pub use check::{check_filters, known_values, value_exists, FilterNames, LANGUAGES, SENTIMENTS};
+
 /// Longest query text accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 2_000;
+
+/// Deepest hit a search reaches (offset + limit): ranking keeps every hit up to it in memory, so
+/// deeper paging costs memory for nothing; narrow the query or the filters instead.
+pub const MAX_RESULT_WINDOW: usize = 10_000;
 
 /// The fields facet counts are computed for.
 pub const FACET_FIELDS: &[&str] = &[
@@ -52,6 +59,24 @@ pub enum SearchError {
         filter: &'static str,
         /// What is wrong.
         message: String,
+    },
+    /// A filter value that no document has and the configuration does not name.
+    #[error("unknown {filter} '{value}'; known values: {known}")]
+    UnknownValue {
+        /// The filter as the user spelled it (for example `--sentiment`).
+        filter: &'static str,
+        /// The value given.
+        value: String,
+        /// The accepted values, comma-separated.
+        known: String,
+    },
+    /// Offset plus limit reach past [`MAX_RESULT_WINDOW`].
+    #[error("hits {offset} to {offset}+{limit} are past the first {MAX_RESULT_WINDOW} hits; narrow the query or the filters instead")]
+    PastWindow {
+        /// Hits skipped.
+        offset: usize,
+        /// Hits asked for.
+        limit: usize,
     },
     /// The search itself failed.
     #[error("search failed: {0}")]
@@ -216,6 +241,12 @@ pub fn search(
     index: &DocumentIndex,
     request: &SearchRequest,
 ) -> Result<SearchResults, SearchError> {
+    if request.offset.saturating_add(request.limit) > MAX_RESULT_WINDOW {
+        return Err(SearchError::PastWindow {
+            offset: request.offset,
+            limit: request.limit,
+        });
+    }
     let query = build_query(index, request)?;
     let searcher = index.searcher();
     let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);

@@ -240,15 +240,26 @@ pub struct SearchArgs {
     /// Only documents of this cluster id; repeat for several.
     #[arg(long)]
     pub cluster: Vec<String>,
-    /// Number of hits to show.
-    #[arg(long, default_value_t = 10)]
+    /// Number of hits to show, at most 10000 (offset + limit too).
+    #[arg(long, default_value_t = 10, value_parser = parse_window)]
     pub limit: usize,
-    /// Hits to skip (for paging).
-    #[arg(long, default_value_t = 0)]
+    /// Hits to skip (for paging), at most 10000 (offset + limit too).
+    #[arg(long, default_value_t = 0, value_parser = parse_window)]
     pub offset: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// A hit count within the search window (see [`search::MAX_RESULT_WINDOW`]).
+fn parse_window(text: &str) -> Result<usize, String> {
+    let window = search::MAX_RESULT_WINDOW;
+    text.parse::<usize>()
+        .ok()
+        .filter(|count| *count <= window)
+        .ok_or_else(|| {
+            format!("'{text}' is not a whole number from 0 to {window}; narrow the query or the filters to see fewer hits")
+        })
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
@@ -383,6 +394,13 @@ fn search_command(arguments: SearchArgs) -> Result<()> {
         offset,
         ..SearchRequest::default()
     };
+    search::check_filters(
+        &index.searcher(),
+        index.fields(),
+        &workspace.config,
+        &request.filters,
+        &search::FilterNames::CLI,
+    )?;
     let results = search::search(&index, &request).context("search failed")?;
     output::print_search_results(&results, format)?;
     Ok(())

@@ -166,9 +166,7 @@ impl LineRows {
                 Ok(_) => {
                     Err(context.reject(self.line, "expected a JSON object on this line", text))
                 }
-                Err(error) => {
-                    Err(context.reject(self.line, format!("malformed JSON: {error}"), text))
-                }
+                Err(error) => Err(context.reject(self.line, json_error(&error), text)),
             });
         }
     }
@@ -234,7 +232,34 @@ impl ArrayRows {
         Some(match serde_json::from_str::<Value>(&raw) {
             Ok(Value::Object(object)) => object_row(&object, line, &raw, context),
             Ok(_) => Err(context.reject(line, "expected a JSON object in the array", raw)),
-            Err(error) => Err(context.reject(line, format!("malformed JSON: {error}"), raw)),
+            Err(error) => Err(context.reject(line, json_error(&error), raw)),
         })
+    }
+}
+
+/// Why a JSON row could not be read, in words a user can act on: serde_json's "recursion limit
+/// exceeded" means valid JSON nested too deep, not malformed JSON.
+fn json_error(error: &serde_json::Error) -> String {
+    if error.to_string().starts_with("recursion limit exceeded") {
+        "the JSON is nested deeper than 128 levels; give each row one object of fields".to_string()
+    } else {
+        format!("malformed JSON: {error}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_nested_too_deep_is_named_as_such_not_as_a_recursion_limit() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let error = serde_json::from_str::<Value>(&deep).unwrap_err();
+        assert_eq!(
+            json_error(&error),
+            "the JSON is nested deeper than 128 levels; give each row one object of fields"
+        );
+        let error = serde_json::from_str::<Value>("{\"a\":").unwrap_err();
+        assert!(json_error(&error).starts_with("malformed JSON: "));
     }
 }

@@ -351,9 +351,28 @@ impl RowContext {
         Reject {
             origin: self.origin(line),
             reason: reason.into(),
-            raw,
+            raw: capped_raw(raw),
         }
     }
+}
+
+/// Most bytes of a rejected row the rejects file keeps: enough to see what is wrong, without
+/// copying a 50 MB line whole.
+pub const MAX_REJECT_RAW_BYTES: usize = 64 * 1024;
+
+/// The row cut to [`MAX_REJECT_RAW_BYTES`] at a character boundary, marked when cut.
+fn capped_raw(mut raw: String) -> String {
+    if raw.len() <= MAX_REJECT_RAW_BYTES {
+        return raw;
+    }
+    let total = raw.len();
+    let mut end = MAX_REJECT_RAW_BYTES;
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    raw.truncate(end);
+    raw.push_str(&format!(" [cut: first {end} of {total} bytes]"));
+    raw
 }
 
 enum Inner {
@@ -388,5 +407,24 @@ impl Iterator for RowReader {
             Inner::JsonLines(rows) => rows.next_row(&self.context),
             Inner::JsonArray(rows) => rows.next_row(&self.context),
         }
+    }
+}
+
+#[cfg(test)]
+mod reject_tests {
+    use super::*;
+
+    #[test]
+    fn rejected_rows_keep_at_most_64_kib_and_say_they_were_cut() {
+        let short = "id,text".to_string();
+        assert_eq!(capped_raw(short.clone()), short);
+        let long = "异".repeat(MAX_REJECT_RAW_BYTES);
+        let capped = capped_raw(long);
+        assert!(capped.len() < MAX_REJECT_RAW_BYTES + 64, "{}", capped.len());
+        assert!(capped.ends_with(&format!(
+            " [cut: first {} of {} bytes]",
+            MAX_REJECT_RAW_BYTES - 1,
+            3 * MAX_REJECT_RAW_BYTES
+        )));
     }
 }

@@ -5,7 +5,6 @@
 use super::request::RequestError;
 use crate::index::{stored_documents, DocumentIndex, StoredDocument};
 use serde::Serialize;
-use std::collections::BTreeSet;
 use tantivy::query::TermQuery;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
@@ -98,37 +97,11 @@ fn document_view(stored: StoredDocument) -> DocumentView {
     }
 }
 
-/// The distinct values of a keyword field across the index, sorted, at most `limit` (the first
-/// `limit` of each segment's sorted terms are enough to find the first `limit` overall).
+/// The distinct values of a keyword field across the index, sorted, at most `limit`.
 pub fn known_values(
     searcher: &Searcher,
     field: Field,
     limit: usize,
 ) -> Result<Vec<String>, RequestError> {
-    let mut values = BTreeSet::new();
-    for segment in searcher.segment_readers() {
-        let inverted = segment
-            .inverted_index(field)
-            .map_err(engine("listing filter values"))?;
-        let mut terms = inverted
-            .terms()
-            .stream()
-            .map_err(|error| engine("listing filter values")(error.into()))?;
-        let mut taken = 0;
-        while taken < limit && terms.advance() {
-            if let Ok(value) = std::str::from_utf8(terms.key()) {
-                values.insert(value.to_string());
-                taken += 1;
-            }
-        }
-    }
-    Ok(values.into_iter().take(limit).collect())
-}
-
-/// True when some document has exactly this value in the field.
-pub fn value_exists(searcher: &Searcher, field: Field, value: &str) -> Result<bool, RequestError> {
-    let frequency = searcher
-        .doc_freq(&Term::from_field_text(field, value))
-        .map_err(engine("checking a filter value"))?;
-    Ok(frequency > 0)
+    crate::search::known_values(searcher, field, limit).map_err(engine("listing filter values"))
 }

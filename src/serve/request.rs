@@ -14,8 +14,8 @@ pub const MAX_URL_BYTES: usize = 16_384;
 /// Most hits one page of `/api/search` returns.
 pub const MAX_PER_PAGE: usize = 100;
 
-/// Deepest hit reachable by paging (page x per_page); deeper paging costs memory for nothing.
-pub const MAX_RESULT_WINDOW: usize = 10_000;
+/// Deepest hit reachable by paging (page x per_page): the search module's window.
+pub use crate::search::MAX_RESULT_WINDOW;
 
 /// Longest id (document or problem) or period accepted in a path, in bytes.
 pub const MAX_ID_BYTES: usize = 256;

@@ -145,3 +145,77 @@ fn malformed_queries_and_filters_get_a_clear_message() {
         .code(2)
         .stderr(contains("2026-09-30"));
 }
+
+#[test]
+fn filter_values_no_document_has_are_refused_with_the_accepted_values() {
+    let scratch = scratch_with_documents();
+    for (arguments, accepted) in [
+        (
+            &["--sentiment", "negtive"][..],
+            "negative, neutral, positive",
+        ),
+        (&["--lang", "xx"][..], "en, zh-Hans, zh-Hant, other"),
+        (&["--topic", "refund_returns"][..], "other"),
+        (&["--team", "X"][..], "known values"),
+        (&["--source", "X"][..], "complaint, review"),
+        (&["--location", "Mars"][..], "North"),
+        (&["--cluster", "P9999"][..], "known values"),
+        (&["--rating", "5-1"][..], "low end first"),
+        (
+            &["--since", "2026-10-01", "--until", "2026-09-01"][..],
+            "swap them",
+        ),
+    ] {
+        let output = vocmine()
+            .arg("search")
+            .arg(scratch.workspace())
+            .arg("*")
+            .args(arguments)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{arguments:?}: {stderr}");
+        assert!(stderr.contains(arguments[0]), "{arguments:?}: {stderr}");
+        assert!(stderr.contains(accepted), "{arguments:?}: {stderr}");
+    }
+    // A configured topic is accepted before any document has it; `search` asserts success.
+    scratch.search(
+        "*",
+        &[
+            "--topic",
+            "other",
+            "--sentiment",
+            "negative",
+            "--lang",
+            "en",
+        ],
+    );
+}
+
+#[test]
+fn limit_and_offset_are_bounded_by_the_result_window() {
+    let scratch = scratch_with_documents();
+    for arguments in [
+        &["--limit", "1000000000"][..],
+        &["--limit", "18446744073709551615"][..],
+        &["--offset", "99999999999999999999"][..],
+        &["--limit=-1"][..],
+    ] {
+        vocmine()
+            .arg("search")
+            .arg(scratch.workspace())
+            .arg("*")
+            .args(arguments)
+            .assert()
+            .code(2)
+            .stderr(contains("from 0 to 10000"));
+    }
+    vocmine()
+        .arg("search")
+        .arg(scratch.workspace())
+        .args(["*", "--limit", "10000", "--offset", "1"])
+        .assert()
+        .code(1)
+        .stderr(contains("past the first 10000 hits"));
+    assert_eq!(scratch.search_ids("*", &["--limit", "10000"]).len(), 6);
+}
