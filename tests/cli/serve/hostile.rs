@@ -8,28 +8,13 @@ use crate::util::Scratch;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use vocmine::config::ModelConfig;
-use vocmine::model::hashing::HashingEncoder;
-use vocmine::model::{Encoder, ModelError};
-use vocmine::pipeline::{mine_with, MineSettings};
-use vocmine::progress::NoProgress;
-use vocmine::workspace::Workspace;
 
-/// The serve fixture's documents, indexed through `mine_with` with the hashing encoder.
+/// The serve fixture's documents, mined by the binary with the hashing encoder
+/// ([`Scratch::mine`]).
 fn mined_with_hashing() -> Scratch {
     let scratch = Scratch::new();
     let input = scratch.write("feedback.csv", FEEDBACK.as_bytes());
-    let hashing = |_: &ModelConfig| -> Result<Box<dyn Encoder>, ModelError> {
-        Ok(Box::new(HashingEncoder::new(384)))
-    };
-    let settings = MineSettings {
-        inputs: vec![input],
-        index_threads: 1,
-        period: None,
-        fault: Default::default(),
-    };
-    let workspace = Workspace::open(&scratch.workspace()).expect("workspace");
-    mine_with(&workspace, &settings, &hashing, &NoProgress).expect("mine");
+    scratch.mine(&[&input]);
     scratch
 }
 
