@@ -15,12 +15,12 @@ mod common;
 
 use std::time::Instant;
 
-use vocmine::cluster::history::ClusterHistory;
 use vocmine::cluster::random::Random;
 use vocmine::config::Config;
 use vocmine::document::{Document, Enrichment, Feedback, Metadata, Origin};
 use vocmine::encode::{key_of, EmbeddingCache};
-use vocmine::pipeline::{find_problems, Candidate, ProblemContext};
+use vocmine::problems::history::ClusterHistory;
+use vocmine::problems::{find_problems, Candidate, ProblemContext, ProblemUnit};
 use vocmine::progress::NoProgress;
 
 const DIMENSION: usize = 384;
@@ -91,19 +91,32 @@ fn run_once(
     context: &ProblemContext,
 ) -> (f64, usize, f64) {
     let enrichment = Enrichment::default();
-    let candidates: Vec<Candidate<'_>> = documents
+    let (candidates, units): (Vec<Candidate<'_>>, Vec<ProblemUnit<'_>>) = documents
         .iter()
         .enumerate()
-        .map(|(row, document)| Candidate {
-            document,
-            enrichment: &enrichment,
-            run: "",
-            embedding: &embeddings[row * DIMENSION..(row + 1) * DIMENSION],
+        .map(|(row, document)| {
+            (
+                Candidate {
+                    document,
+                    enrichment: &enrichment,
+                    run: "",
+                },
+                ProblemUnit {
+                    candidate: row,
+                    start: 0,
+                    end: document.text.len(),
+                    negative: true,
+                    embedding: &embeddings[row * DIMENSION..(row + 1) * DIMENSION],
+                    space: 0,
+                },
+            )
         })
-        .collect();
+        .unzip();
     let started = Instant::now();
     let found = find_problems(
         &candidates,
+        &units,
+        &[],
         config,
         &ClusterHistory::default(),
         context,

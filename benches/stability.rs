@@ -14,12 +14,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use vocmine::cluster::history::ClusterHistory;
 use vocmine::cluster::metrics::adjusted_rand_index;
 use vocmine::cluster::random::Random;
 use vocmine::encode::{key_of, EmbeddingCache};
 use vocmine::index::{stored_documents, DocumentIndex, StoredDocument};
-use vocmine::pipeline::{find_problems, is_candidate, Candidate, ProblemContext};
+use vocmine::problems::history::ClusterHistory;
+use vocmine::problems::{find_problems, is_candidate, Candidate, ProblemContext, ProblemUnit};
 use vocmine::progress::NoProgress;
 use vocmine::workspace::Workspace;
 
@@ -58,17 +58,30 @@ fn main() {
         model: model.into(),
     };
     let run = |keep: &[usize]| -> BTreeMap<String, Option<String>> {
-        let candidates: Vec<Candidate<'_>> = keep
+        let (candidates, units): (Vec<Candidate<'_>>, Vec<ProblemUnit<'_>>) = keep
             .iter()
-            .map(|&row| Candidate {
-                document: &stored[row].document,
-                enrichment: &stored[row].enrichment,
-                run: &stored[row].run,
-                embedding: embeddings[row],
+            .enumerate()
+            .map(|(position, &row)| {
+                let candidate = Candidate {
+                    document: &stored[row].document,
+                    enrichment: &stored[row].enrichment,
+                    run: &stored[row].run,
+                };
+                let unit = ProblemUnit {
+                    candidate: position,
+                    start: 0,
+                    end: stored[row].document.text.len(),
+                    negative: true,
+                    embedding: embeddings[row],
+                    space: 0,
+                };
+                (candidate, unit)
             })
-            .collect();
+            .unzip();
         let found = find_problems(
             &candidates,
+            &units,
+            &[],
             &workspace.config,
             &ClusterHistory::default(),
             &context,

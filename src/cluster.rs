@@ -19,8 +19,10 @@
 //! alternative method: on raw or PCA-reduced sentence embeddings it finds
 //! almost no density structure.
 //!
-//! Tracking clusters across periods ([`tracking`]), their trends
-//! ([`trend`]) and their impact ([`impact`]) are separate small modules.
+//! The agreement scores an evaluation uses ([`metrics`]) and the k-means
+//! baseline it compares against ([`kmeans`]) are small modules of their own;
+//! tracking clusters across periods, their trends and their impact belong to
+//! the problem stage ([`crate::problems`]).
 
 pub mod affinity;
 pub mod communities;
@@ -30,21 +32,17 @@ mod descent;
 mod exhaustive;
 pub mod features;
 pub mod graph;
-pub mod history;
-pub mod impact;
 pub mod keywords;
+pub mod kmeans;
 pub mod metrics;
 pub mod neighbours;
 pub mod outliers;
-pub mod period;
 pub mod random;
 pub mod reduce;
 pub mod refine;
 pub mod resolution;
 pub mod settings;
 pub mod sparse;
-pub mod tracking;
-pub mod trend;
 pub mod view_graph;
 
 use communities::number_by_size;

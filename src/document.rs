@@ -117,8 +117,12 @@ pub struct Enrichment {
     pub sentiment_score: Option<f64>,
     /// Topic name from the taxonomy, or `other`.
     pub topic: Option<String>,
-    /// Cluster id of the recurring problem the document belongs to.
+    /// Id of the recurring problem holding most of the document's complaint units.
     pub cluster: Option<String>,
     /// Team that owns the document's cluster.
     pub team: Option<String>,
+    /// The other problems its complaint units are in (a review that complains about two things
+    /// is in two problems); `cluster:` searches match any of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<String>,
 }

@@ -307,6 +307,11 @@ pub struct IndexBatch {
 }
 
 impl IndexBatch {
+    /// The schema fields.
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
     /// True when a committed document has this id.
     pub fn contains_id(&self, id: &str) -> bool {
         self.contains(Term::from_field_text(self.fields.id, id))
@@ -443,6 +448,9 @@ fn to_tantivy(
         if let Some(value) = value {
             tantivy_document.add_text(field, value);
         }
+    }
+    for problem in &enrichment.also_in {
+        tantivy_document.add_text(fields.cluster, problem);
     }
     tantivy_document
 }

@@ -4,6 +4,13 @@
 //! masks, numbers). The title joins the top keywords. Quotes are chosen near the centroid but
 //! different from each other (maximal marginal relevance), from texts that were PII-masked on
 //! ingest.
+//!
+//! The problem stage's naming functions live in the submodules: [`phrases`] names each problem
+//! with one key phrase, key phrases and a one-line statement; [`themes`] groups problems into
+//! themes and names the groups.
+
+pub mod phrases;
+pub mod themes;
 
 use std::collections::BTreeMap;
 
@@ -187,9 +194,16 @@ fn most_frequent_surface(surfaces: &HashMap<&str, HashMap<&str, u32>>, term: &st
 /// Redaction marks (`XXXX`), PII masks, URL parts, bare numbers and single letters say nothing
 /// about a problem.
 fn is_boilerplate(term: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "email", "phone", "card", "id", "http", "https", "www", "com", "html",
-    ];
+    const MASK_WORDS: &[&str] = &["email", "phone", "card", "id"];
+    MASK_WORDS.contains(&term) || is_filler(term)
+}
+
+/// [`is_boilerplate`] without the names of the PII masks. The analyzer drops the masks
+/// themselves (`[phone]`), so callers that also see the text around a term (the phrase
+/// candidates, which mask `[PHONE]` in any case) keep "phone" and "card" as the words they
+/// usually are ("credit card", "on the phone").
+pub(crate) fn is_filler(term: &str) -> bool {
+    const WORDS: &[&str] = &["http", "https", "www", "com", "html"];
     // Everyday Chinese verbs and fillers: searchable, but they say nothing about a problem
     // (they topped the demo's book-review cluster as 看 / 说 / 好).
     const GENERIC_CHINESE: &[&str] = &[

@@ -24,12 +24,14 @@ pub mod model;
 pub mod normalise;
 pub mod pipeline;
 pub mod problem;
+pub mod problems;
 pub mod progress;
 pub mod report;
 pub mod route;
 pub mod search;
 pub mod serve;
 pub mod tokenise;
+pub mod unit;
 pub mod workspace;
 
 pub use error::{Error, Result};

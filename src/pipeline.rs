@@ -10,7 +10,6 @@
 //! run left are removed once the run holds the index's write lock.
 
 use crate::classify::ClassifyReport;
-use crate::cluster::history::{history_path, ClusterHistory};
 use crate::config::ModelConfig;
 use crate::document::Document;
 use crate::encode::EncodeReport;
@@ -20,6 +19,7 @@ use crate::ingest::{IngestSettings, InputFile, Reject, Row};
 use crate::model::bert::BertSettings;
 use crate::model::{open_encoder, Encoder, ModelError};
 use crate::normalise::normalise_keeping_raw;
+use crate::problems::history::{history_path, ClusterHistory};
 use crate::progress::Progress;
 use crate::workspace::{
     remove_temporary_files, write_atomically, AtomicFile, Workspace, WorkspaceError,
@@ -38,9 +38,11 @@ mod embed;
 mod enrich;
 mod labelled;
 mod placement;
-mod problems;
+mod problem_eval;
 mod topic_eval;
+mod units;
 
+pub use crate::problems::{find_problems, is_candidate, Candidate, FoundProblems, ProblemContext};
 pub use cluster_eval::{evaluate_clustering, ClusterEvalReport};
 pub use documents::{read_documents, ReadDocuments};
 pub use embed::{embed, embed_documents, EmbedOutput, EmbedSettings};
@@ -49,8 +51,9 @@ pub use labelled::{
     LabelledSettings, Split,
 };
 pub use placement::ProblemsSummary;
-pub use problems::{find_problems, is_candidate, Candidate, FoundProblems, ProblemContext};
+pub use problem_eval::{evaluate_problems, MethodScores, ProblemEvalReport, ProblemLine};
 pub use topic_eval::{cross_validate_topics, evaluate_zero_shot_topics};
+pub use units::{complaint_units, CandidateUnits, ComplaintUnit, UnitReport, UnitSource};
 
 /// Rows normalised together in parallel.
 const CHUNK_ROWS: usize = 4096;
@@ -235,21 +238,21 @@ pub fn mine_with(
     } else {
         batch.stored_where(&candidate_query(index.fields(), &workspace.config.cluster))?
     };
-    let archive_texts: Vec<&str> = archive
-        .iter()
-        .map(|stored| stored.document.text.as_str())
-        .collect();
-    let mut enriched = enrich::enrich(workspace, &fresh, &archive_texts, open, progress)?;
+    let clusters_now = !fresh.is_empty() || !archive.is_empty();
+    let mut enriched = enrich::enrich(workspace, &fresh, clusters_now, open, progress)?;
     seconds.insert("encode".to_string(), enriched.encode.seconds);
     seconds.insert("classify".to_string(), enriched.classify_seconds);
     fault.check("encode")?;
     let clustering = Instant::now();
-    let found = match &enriched.embeddings {
-        Some(embeddings) => Some(place_problems(
+    let found = match enriched.encoder.as_deref_mut() {
+        Some(encoder) => Some(place_problems(
             &mut fresh,
             &mut enriched.enrichments,
             &archive,
-            embeddings,
+            placement::UnitEncoders {
+                model: encoder,
+                open,
+            },
             &batch,
             workspace,
             &history,
@@ -262,9 +265,11 @@ pub fn mine_with(
         )?),
         None => None,
     };
+    let unit_seconds = found.as_ref().map_or(0.0, |(_, units)| units.seconds);
+    seconds.insert("units".to_string(), unit_seconds);
     seconds.insert(
         "cluster+label+route".to_string(),
-        clustering.elapsed().as_secs_f64(),
+        clustering.elapsed().as_secs_f64() - unit_seconds,
     );
     fault.check("index")?;
     let indexing = Instant::now();
@@ -281,11 +286,12 @@ pub fn mine_with(
     seconds.insert("index".to_string(), indexing.elapsed().as_secs_f64());
     fault.check("problems")?;
     let recorded = match found {
-        Some(found) => Some(record_problems(
+        Some((found, units)) => Some(record_problems(
             workspace,
             &index,
             &mut history,
             found,
+            units,
             fault,
         )?),
         None => None,

@@ -47,6 +47,13 @@ pub struct Quote {
     pub date: Option<String>,
     /// Its language code.
     pub language: String,
+    /// Byte offset of the quoted unit in the document's text (`None` in files written before
+    /// problems were found in units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<usize>,
+    /// Byte offset just past the quoted unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<usize>,
 }
 
 /// One recurring problem (a cluster), labelled, trended and routed.
@@ -54,14 +61,21 @@ pub struct Quote {
 pub struct Problem {
     /// Stable id across periods, `P0001`, ...
     pub id: String,
-    /// A short title from the top keywords.
+    /// A short title: the problem's key phrase.
     pub title: String,
+    /// One line saying the problem: its most central short complaint unit (PII-masked).
+    #[serde(default)]
+    pub statement: String,
     /// Keywords, most distinctive first.
     pub keywords: Vec<String>,
     /// 3 to 5 representative quotes, near the centroid and different from each other.
     pub quotes: Vec<Quote>,
-    /// Documents in the cluster (all periods).
+    /// Documents in the cluster (all periods); a document counts once however many of its
+    /// units are in it.
     pub size: u64,
+    /// Complaint units in the cluster.
+    #[serde(default)]
+    pub units: u64,
     /// Share of its documents classified negative.
     pub negative_share: f64,
     /// Documents per period (`YYYY-MM`), ascending; documents without a date count in the
@@ -87,9 +101,23 @@ pub struct Problem {
     pub merged_from: Vec<String>,
     /// The earlier problem this one split from, if any.
     pub split_from: Option<String>,
+    /// The parent theme (`T01`, ...) when the problem shares one with related problems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
-/// A document's place in the problems of a period (one row of `assignments.csv`).
+/// A parent theme: related problems grouped by their centroids, named the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Theme {
+    /// `T01`, ... in order of the summed impact of its problems.
+    pub id: String,
+    /// Its key phrase.
+    pub title: String,
+    /// Its problems' ids, highest impact first.
+    pub problems: Vec<String>,
+}
+
+/// A complaint unit's place in the problems of a period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// Document id.
@@ -98,6 +126,12 @@ pub struct Assignment {
     pub problem: String,
     /// Owning team.
     pub team: String,
+    /// Byte offset of the unit in the document's text (`None` in older files: the document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<usize>,
+    /// Byte offset just past the unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<usize>,
 }
 
 /// Everything the report stage needs about one period's problems.
@@ -109,12 +143,18 @@ pub struct ProblemsFile {
     pub run: String,
     /// Documents that were candidates for clustering (negative or complaint).
     pub candidates: u64,
-    /// Share of candidates left in no problem after outlier reassignment.
+    /// Their complaint units that were clustered.
+    #[serde(default)]
+    pub candidate_units: u64,
+    /// Share of candidate documents none of whose units is in a problem.
     pub unassigned_share: f64,
     /// Problems, highest impact first; includes `gone` ones with size 0 this run.
     pub problems: Vec<Problem>,
-    /// One row per clustered document.
+    /// One row per clustered unit.
     pub assignments: Vec<Assignment>,
+    /// Parent themes of related problems.
+    #[serde(default)]
+    pub themes: Vec<Theme>,
 }
 
 /// One row of `assignments.csv` / `assignments.json`: a problem, its owner and why.

@@ -182,7 +182,7 @@ pub enum TestEncoder {
 }
 
 fn parse_period(text: &str) -> std::result::Result<String, String> {
-    crate::cluster::period::first_day(text)
+    crate::problems::period::first_day(text)
         .filter(|_| text.len() == 7)
         .map(|_| text.to_string())
         .ok_or_else(|| format!("`{text}` is not a period; write it as YYYY-MM, e.g. 2026-10"))

@@ -67,6 +67,26 @@ fn print_problems(problems: &crate::pipeline::ProblemsSummary) {
         problems.candidates,
         problems.unassigned_share * 100.0
     );
+    let units = &problems.units;
+    println!(
+        "complaint units: {} from {} documents, {} clustered, {} left out (positive, or neutral \
+         outside complaint sources), {} documents counted by their most negative unit, {} \
+         documents without any unit, {} units cut from over-long text, {} encoded now",
+        units.units,
+        units.documents,
+        units.chosen,
+        units.left_out,
+        units.most_negative_only,
+        units.without_units,
+        units.cut,
+        units.encoded
+    );
+    let per_document: std::collections::BTreeMap<String, u64> = units
+        .units_per_document
+        .iter()
+        .map(|(count, documents)| (format!("{count} units:"), *documents as u64))
+        .collect();
+    print_counts("documents by number of units", &per_document);
     let as_u64 = |counts: &std::collections::BTreeMap<String, usize>| {
         counts
             .iter()
@@ -238,6 +258,57 @@ pub fn error_message(error: &anyhow::Error) -> String {
         message.push_str(&text);
     }
     message
+}
+
+/// `eval --task problems` as a table: the methods side by side, then the stage's problems.
+pub fn problem_eval_table(report: &crate::pipeline::ProblemEvalReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let units = &report.units;
+    let _ = writeln!(
+        out,
+        "{} documents, {} reasons; {} complaint units, {} clustered, {} documents without a unit",
+        report.rows, report.reasons, units.units, units.chosen, units.without_units
+    );
+    let _ = writeln!(
+        out,
+        "{:<36} {:>8} {:>10} {:>6} {:>6} {:>7} {:>10} {:>8}",
+        "method", "problems", "unassigned", "NMI", "AMI", "purity", "AMI brand", "seconds"
+    );
+    for method in &report.methods {
+        let second = method
+            .ami_second
+            .map_or_else(|| "-".to_string(), |ami| format!("{ami:.3}"));
+        let _ = writeln!(
+            out,
+            "{:<36} {:>8} {:>9.1}% {:>6.3} {:>6.3} {:>7.3} {:>10} {:>8.2}",
+            method.method,
+            method.problems,
+            method.unassigned_share * 100.0,
+            method.nmi,
+            method.ami,
+            method.purity,
+            second,
+            method.seconds
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nproblems of the stage (documents, majority reason and its share):"
+    );
+    for problem in &report.problems {
+        let _ = writeln!(
+            out,
+            "{} {:>4}  {:<40} {} {:.0}%  | {}",
+            problem.id,
+            problem.documents,
+            problem.title,
+            problem.reason,
+            problem.reason_share * 100.0,
+            problem.statement.replace('\n', " ")
+        );
+    }
+    out
 }
 
 #[cfg(test)]

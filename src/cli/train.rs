@@ -262,6 +262,10 @@ pub struct EvalArgs {
     /// `--task topic --folds K`: class weights in the loss.
     #[arg(long, value_enum, default_value_t = ClassWeightArg::SqrtBalanced)]
     pub class_weights: ClassWeightArg,
+    /// `--task problems`: a second label column (the brand, e.g. the airline) to report AMI
+    /// against; a brand-blind stage scores near 0.
+    #[arg(long)]
+    pub second_column: Option<String>,
 }
 
 /// Tasks `eval` scores.
@@ -272,12 +276,26 @@ pub enum TaskArg {
     /// Recurring-problem clusters: NMI, ARI and unassigned share over every row (`--split` is
     /// ignored).
     Cluster,
+    /// Recurring problems found in complaint units, as `mine` finds them, against a reason per
+    /// row read by hand: NMI, AMI, purity, AMI against `--second-column`, the unassigned share
+    /// and the problems with their titles, beside k-means at the true number of reasons and the
+    /// document-level stage (`--split` is ignored).
+    Problems,
     /// Topics over every row: zero-shot from `--config`'s taxonomy (labels must be its topic
     /// names, or mapped to them), or supervised with `--folds K` cross-validation.
     Topic,
 }
 
 fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
+    labelled_settings_with(data, None)
+}
+
+/// [`labelled_settings`] that also reads `second_column` (into the customer-id field, which no
+/// stage reads, so it cannot influence what it is compared with).
+fn labelled_settings_with(
+    data: LabelArgs,
+    second_column: Option<&str>,
+) -> Result<LabelledSettings> {
     let LabelArgs {
         files,
         model,
@@ -290,6 +308,7 @@ fn labelled_settings(data: LabelArgs) -> Result<LabelledSettings> {
     config.model.max_tokens = max_tokens;
     config.model.windows = windows;
     config.model.precision = Precision::from(precision);
+    config.columns.customer_id = second_column.map(str::to_string);
     settings_for_files(files, &config, registry::cache_dir().join("embeddings"))
 }
 
@@ -541,6 +560,34 @@ fn eval_cluster(
     Ok(())
 }
 
+fn eval_problems(
+    settings: &LabelledSettings,
+    config: Option<&Path>,
+    has_second: bool,
+    format: EvalFormat,
+    global: &GlobalArgs,
+) -> Result<()> {
+    let config = read_config(config)?;
+    let bars = Bars::new(global.quiet);
+    let labelled = pipeline::read_labelled(settings, Split::All, &bars)?;
+    let second: Option<Vec<String>> = has_second.then(|| {
+        labelled
+            .read
+            .documents
+            .iter()
+            .map(|document| document.metadata.customer_id.clone().unwrap_or_default())
+            .collect()
+    });
+    let report =
+        pipeline::evaluate_problems(&labelled, settings, second.as_deref(), &config, &bars)?;
+    drop(bars);
+    match format {
+        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        EvalFormat::Table => print!("{}", super::output::problem_eval_table(&report)),
+    }
+    Ok(())
+}
+
 /// Runs `vocmine eval`.
 pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
     let EvalArgs {
@@ -554,10 +601,15 @@ pub fn eval(arguments: EvalArgs, global: &GlobalArgs) -> Result<()> {
         folds,
         kind,
         class_weights,
+        second_column,
     } = arguments;
-    let settings = labelled_settings(data)?;
+    let settings = labelled_settings_with(data, second_column.as_deref())?;
     match task {
         TaskArg::Cluster => return eval_cluster(&settings, config.as_deref(), format, global),
+        TaskArg::Problems => {
+            let has_second = second_column.is_some();
+            return eval_problems(&settings, config.as_deref(), has_second, format, global);
+        }
         TaskArg::Topic => {
             let seed = TrainingSettings::default().seed;
             let training = training_settings(kind, class_weights, seed);

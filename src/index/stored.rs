@@ -88,6 +88,11 @@ impl StoredDocument {
             topic: text(fields.topic),
             cluster: text(fields.cluster),
             team: text(fields.team),
+            also_in: stored
+                .get_all(fields.cluster)
+                .skip(1)
+                .filter_map(|value| value.as_str().map(str::to_string))
+                .collect(),
         };
         StoredDocument {
             document,

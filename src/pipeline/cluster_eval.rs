@@ -1,5 +1,6 @@
-//! `vocmine eval --task cluster`: the problem stages (cluster, label, route) as `mine` runs them,
-//! over every row of a labelled file, scored against the labels: NMI and ARI over all rows (an
+//! `vocmine eval --task cluster`: the problem stage (cluster, label, route) as `mine` runs it,
+//! with every row of a labelled file as one unit (the whole document, by its document
+//! embedding), scored against the labels: NMI and ARI over all rows (an
 //! unassigned row counts as its own group), NMI over the assigned rows, the share left
 //! unassigned, and the stages' time with the embeddings already computed.
 
@@ -8,11 +9,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::labelled::Labelled;
-use super::problems::{find_problems, Candidate, ProblemContext};
-use crate::cluster::history::ClusterHistory;
 use crate::cluster::metrics::{adjusted_rand_index, normalized_mutual_information};
 use crate::config::Config;
 use crate::document::Enrichment;
+use crate::problems::history::ClusterHistory;
+use crate::problems::{find_problems, Candidate, ProblemContext, ProblemUnit};
 use crate::progress::Progress;
 
 /// Clustering quality against labels.
@@ -47,14 +48,13 @@ pub fn evaluate_clustering(
         .read
         .documents
         .iter()
-        .enumerate()
-        .map(|(row, document)| Candidate {
+        .map(|document| Candidate {
             document,
             enrichment: &enrichment,
             run: "",
-            embedding: labelled.embeddings.row(row),
         })
         .collect();
+    let units = whole_document_units(&candidates, labelled);
     let context = ProblemContext {
         period: "evaluation".to_string(),
         run: "evaluation".to_string(),
@@ -63,6 +63,8 @@ pub fn evaluate_clustering(
     let started = Instant::now();
     let found = find_problems(
         &candidates,
+        &units,
+        &[],
         config,
         &ClusterHistory::default(),
         &context,
@@ -95,4 +97,24 @@ pub fn evaluate_clustering(
         ari: adjusted_rand_index(&labelled.labels, &found_labels),
         seconds,
     }
+}
+
+/// One unit per row: the whole text, clustered by the document's own embedding (the document
+/// level problem stage).
+pub(super) fn whole_document_units<'a>(
+    candidates: &[Candidate<'_>],
+    labelled: &'a Labelled,
+) -> Vec<ProblemUnit<'a>> {
+    candidates
+        .iter()
+        .enumerate()
+        .map(|(row, candidate)| ProblemUnit {
+            candidate: row,
+            start: 0,
+            end: candidate.document.text.len(),
+            negative: true,
+            embedding: labelled.embeddings.row(row),
+            space: 0,
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! The model stages of a `mine` run: encode (through the workspace's embedding cache) the new
-//! documents and the archive documents the cluster stage needs, and classify the new ones. The
-//! encoder is opened only when there is something to embed, so a re-run that finds nothing new
-//! never loads a model; archive documents come from the cache.
+//! documents and classify them. The encoder is opened only when there is something to embed or
+//! the problem stage will need it for complaint units, so a re-run that finds nothing new never
+//! loads a model; it is handed on for the units.
 
 use std::time::Instant;
 
@@ -13,19 +13,18 @@ use crate::classify::{topic, Classifier, ClassifyError, ClassifyReport};
 use crate::classify::{TopicModel, TopicPrototypes};
 use crate::document::{Document, Enrichment};
 use crate::encode::EncodeReport;
-use crate::model::{Embeddings, Encoder};
+use crate::model::Encoder;
 use crate::progress::Progress;
 use crate::workspace::Workspace;
 use crate::Result;
 
-/// Enrichments of the new documents, the embeddings of every document asked for, and what each
-/// stage did.
-#[derive(Debug, Default)]
+/// Enrichments of the new documents, the open encoder, and what each stage did.
+#[derive(Default)]
 pub struct Enriched {
     /// One per new document, same order.
     pub enrichments: Vec<Enrichment>,
-    /// The new documents' rows, then the archive documents' rows; `None` when nothing was asked.
-    pub embeddings: Option<Embeddings>,
+    /// The encoder, for the complaint units; `None` when nothing needed it.
+    pub encoder: Option<Box<dyn Encoder>>,
     /// The encoder's model id.
     pub model_id: String,
     /// Encode stage counts and time.
@@ -36,15 +35,16 @@ pub struct Enriched {
     pub classify_seconds: f64,
 }
 
-/// Embeds `fresh` and the `archive` texts and classifies `fresh` with the workspace's models.
+/// Embeds and classifies `fresh` with the workspace's models; opens the encoder even when
+/// `fresh` is empty if `keep_encoder` (the problem stage runs).
 pub fn enrich(
     workspace: &Workspace,
     fresh: &[Document],
-    archive: &[&str],
+    keep_encoder: bool,
     open: OpenEncoder<'_>,
     progress: &dyn Progress,
 ) -> Result<Enriched> {
-    if fresh.is_empty() && archive.is_empty() {
+    if fresh.is_empty() && !keep_encoder {
         return Ok(Enriched::default());
     }
     let model = &workspace.config.model;
@@ -54,7 +54,6 @@ pub fn enrich(
     let texts: Vec<&str> = fresh
         .iter()
         .map(|document| document.text.as_str())
-        .chain(archive.iter().copied())
         .collect();
     let (embeddings, encode) = embed_texts(
         &texts,
@@ -76,14 +75,12 @@ pub fn enrich(
                         .refine_topics
                         .then_some(classify.refine_min_documents),
                 );
-        // The new documents' texts lead the list that was embedded.
-        let fresh_texts = &texts[..fresh.len()];
-        classifier.classify(&embeddings.first_rows(fresh.len()), &languages, fresh_texts)
+        classifier.classify(&embeddings, &languages, &texts)
     };
     Ok(Enriched {
         enrichments,
         model_id: encoder.model_id(),
-        embeddings: Some(embeddings),
+        encoder: Some(encoder),
         encode,
         classify,
         classify_seconds: started.elapsed().as_secs_f64(),

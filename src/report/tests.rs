@@ -29,6 +29,8 @@ fn quote(id: &str, text: &str, language: &str) -> Quote {
         text: text.into(),
         date: Some("2026-09-02".into()),
         language: language.into(),
+        start: None,
+        end: None,
     }
 }
 
@@ -36,9 +38,11 @@ fn problem(id: &str, title: &str, team: &str, impact: f64) -> Problem {
     Problem {
         id: id.into(),
         title: title.into(),
+        statement: String::new(),
         keywords: title.split(' ').map(String::from).collect(),
         quotes: Vec::new(),
         size: 2,
+        units: 2,
         negative_share: 0.5,
         counts: BTreeMap::from([("2026-08".into(), 1), ("2026-09".into(), 1)]),
         status: ProblemStatus::Stable,
@@ -51,6 +55,7 @@ fn problem(id: &str, title: &str, team: &str, impact: f64) -> Problem {
         route_reason: "matched 'brake'".into(),
         merged_from: Vec::new(),
         split_from: None,
+        parent: None,
     }
 }
 
@@ -76,11 +81,14 @@ fn problems() -> ProblemsFile {
         id: id.into(),
         problem: problem.into(),
         team: team.into(),
+        start: None,
+        end: None,
     };
     ProblemsFile {
         period: "2026-09".into(),
         run: "20260930T120000.000Z".into(),
         candidates: 4,
+        candidate_units: 4,
         unassigned_share: 0.25,
         problems: vec![brakes, chinese, gone],
         assignments: vec![
@@ -88,6 +96,7 @@ fn problems() -> ProblemsFile {
             assignment("e3", "P0001", "after-sales"),
             assignment("z1", "P0002", "售后 团队"),
         ],
+        themes: Vec::new(),
     }
 }
 

@@ -309,7 +309,7 @@ fn dispatch(state: &ServeState, route: request::Route) -> Result<request::Reply,
     use request::Route;
     match route {
         Route::SearchPage => Ok(pages::search_page()),
-        Route::DocumentPage(id) => pages::document_page(state, &id),
+        Route::DocumentPage { id, unit } => pages::document_page(state, &id, unit),
         Route::ProblemPage { id, period } => pages::problem_page(state, &id, period.as_deref()),
         Route::Report(segments) => files::report_file(&state.reports_root(), &segments),
         Route::ApiSearch(parameters) => api::search(state, &parameters),

@@ -20,8 +20,12 @@ pub fn search_page() -> Reply {
     Reply::html(200, assets::search_page(), POLICY_SCRIPT)
 }
 
-/// `GET /document/<id>`.
-pub fn document_page(state: &ServeState, id: &str) -> Result<Reply, RequestError> {
+/// `GET /document/<id>[?unit=START-END]`.
+pub fn document_page(
+    state: &ServeState,
+    id: &str,
+    unit: Option<(usize, usize)>,
+) -> Result<Reply, RequestError> {
     let document = lookup::find_document(&state.index, id)?.ok_or_else(|| api::no_document(id))?;
     let rating = document.rating.map(|rating| rating.to_string());
     let score = document.sentiment_score.map(|score| format!("{score:.2}"));
@@ -33,7 +37,7 @@ pub fn document_page(state: &ServeState, id: &str) -> Result<Reply, RequestError
         "<h1>Document {}</h1><blockquote class=\"text\" lang=\"{}\">{}</blockquote>",
         escape(&document.id),
         escape(document.language.as_deref().unwrap_or("")),
-        escape(&document.text)
+        highlighted(&document.text, unit)
     );
     body.push_str(&html::details(&[
         ("Date", document.date.clone()),
@@ -68,6 +72,24 @@ pub fn document_page(state: &ServeState, id: &str) -> Result<Reply, RequestError
     ))
 }
 
+/// The escaped text with `text[start..end]` in a `<mark>`, when those offsets are a unit of it
+/// (on character boundaries); otherwise the whole text plain.
+fn highlighted(text: &str, unit: Option<(usize, usize)>) -> String {
+    match unit {
+        Some((start, end))
+            if end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end) =>
+        {
+            format!(
+                "{}<mark>{}</mark>{}",
+                escape(&text[..start]),
+                escape(&text[start..end]),
+                escape(&text[end..])
+            )
+        }
+        _ => escape(text),
+    }
+}
+
 /// `GET /problem/<id>[?period=]`.
 pub fn problem_page(
     state: &ServeState,
@@ -95,13 +117,21 @@ fn problem_header(file: &ProblemsFile, problem: &Problem) -> String {
     } else {
         ""
     };
+    let theme = problem
+        .parent
+        .as_ref()
+        .and_then(|parent| file.themes.iter().find(|theme| &theme.id == parent))
+        .map(|theme| format!(" › {}", escape(&theme.title)))
+        .unwrap_or_default();
     let mut header = format!(
-        "<p class=\"crumbs\"><a href=\"/\">Search</a> › problems of {}</p>\
+        "<p class=\"crumbs\"><a href=\"/\">Search</a> › problems of {}{theme}</p>\
          <h1>{} <span class=\"muted\">{}</span></h1>\
+         <p class=\"statement\">{}</p>\
          <p><span class=\"badge status-{}\">{}</span>{spike}</p>",
         escape(&file.period),
         escape(&problem.title),
         escape(&problem.id),
+        escape(&problem.statement),
         problem.status.name(),
         problem.status.name(),
     );
@@ -110,6 +140,7 @@ fn problem_header(file: &ProblemsFile, problem: &Problem) -> String {
         ("Why this team", Some(problem.route_reason.clone())),
         ("Topic", problem.topic.clone()),
         ("Documents", Some(problem.size.to_string())),
+        ("Complaint units", Some(problem.units.to_string())),
         (
             "Negative",
             Some(format!("{:.0}%", problem.negative_share * 100.0)),
@@ -139,6 +170,14 @@ fn keyword_links(problem: &Problem) -> String {
     section
 }
 
+/// `?unit=START-END` for a quote of a complaint unit, else nothing.
+fn unit_query(quote: &crate::problem::Quote) -> String {
+    match (quote.start, quote.end) {
+        (Some(start), Some(end)) => format!("?unit={start}-{end}"),
+        _ => String::new(),
+    }
+}
+
 fn quotes(problem: &Problem) -> String {
     let mut section = String::from("<h2>What customers say</h2>");
     if problem.quotes.is_empty() {
@@ -147,10 +186,11 @@ fn quotes(problem: &Problem) -> String {
     for quote in &problem.quotes {
         let _ = write!(
             section,
-            "<blockquote class=\"quote\" lang=\"{}\">{}<footer><a href=\"/document/{}\">{}</a> {}</footer></blockquote>",
+            "<blockquote class=\"quote\" lang=\"{}\">{}<footer><a href=\"/document/{}{}\">{}</a> {}</footer></blockquote>",
             escape(&quote.language),
             escape(&shortened(&quote.text, QUOTE_CHARS)),
             url_component(&quote.id),
+            unit_query(quote),
             escape(&quote.id),
             escape(quote.date.as_deref().unwrap_or("")),
         );

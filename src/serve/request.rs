@@ -63,8 +63,14 @@ pub fn bad(message: impl Into<String>) -> RequestError {
 pub enum Route {
     /// `/`: the search page (its script reads the query string itself).
     SearchPage,
-    /// `/document/<id>`.
-    DocumentPage(String),
+    /// `/document/<id>[?unit=START-END]`: a document, with one complaint unit (byte offsets into
+    /// its text, as in `problems.json`) highlighted.
+    DocumentPage {
+        /// Document id.
+        id: String,
+        /// The unit to highlight.
+        unit: Option<(usize, usize)>,
+    },
     /// `/problem/<id>[?period=]`.
     ProblemPage {
         /// Problem id.
@@ -116,7 +122,10 @@ impl Route {
         let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
         match parts.as_slice() {
             [] => Ok(Route::SearchPage),
-            ["document", id] => Ok(Route::DocumentPage(checked_id(id)?)),
+            ["document", id] => Ok(Route::DocumentPage {
+                id: checked_id(id)?,
+                unit: parameters.unit()?,
+            }),
             ["problem", id] => Ok(Route::ProblemPage {
                 id: checked_id(id)?,
                 period: parameters.only_period()?,
@@ -243,6 +252,24 @@ impl Parameters {
         }
     }
 
+    /// The `unit` parameter of a document page: `START-END` byte offsets, START before END.
+    fn unit(&self) -> Result<Option<(usize, usize)>, RequestError> {
+        self.check_known(&["unit"])?;
+        let Some(value) = self.single("unit")? else {
+            return Ok(None);
+        };
+        let parsed = value
+            .split_once('-')
+            .and_then(|(start, end)| Some((start.parse().ok()?, end.parse().ok()?)))
+            .filter(|(start, end): &(usize, usize)| start < end);
+        parsed.map(Some).ok_or_else(|| {
+            bad(format!(
+                "'unit' must be START-END byte offsets with START < END, as in problems.json; got '{}'",
+                truncate_for_message(value)
+            ))
+        })
+    }
+
     /// The `period` parameter, the only one some routes take, checked to be a plain name.
     fn only_period(&self) -> Result<Option<String>, RequestError> {
         self.check_known(&["period"])?;
@@ -329,7 +356,10 @@ mod tests {
         assert_eq!(route("/?q=brake").unwrap(), Route::SearchPage);
         assert_eq!(
             route("/document/a%20b").unwrap(),
-            Route::DocumentPage("a b".into())
+            Route::DocumentPage {
+                id: "a b".into(),
+                unit: None
+            }
         );
         assert_eq!(
             route("/api/problem/P0001?period=2026-10").unwrap(),

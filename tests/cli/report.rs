@@ -90,6 +90,8 @@ fn quote(id: &str, text: &str, date: &str, language: &str) -> Quote {
         text: text.into(),
         date: Some(date.into()),
         language: language.into(),
+        start: None,
+        end: None,
     }
 }
 
@@ -97,9 +99,11 @@ fn problem(id: &str, title: &str, team: &str, counts: &[(&str, u64)]) -> Problem
     Problem {
         id: id.into(),
         title: title.into(),
+        statement: String::new(),
         keywords: title.split(" · ").map(String::from).collect(),
         quotes: Vec::new(),
         size: counts.iter().map(|(_, count)| count).sum(),
+        units: counts.iter().map(|(_, count)| count).sum(),
         negative_share: 1.0,
         counts: counts
             .iter()
@@ -118,6 +122,7 @@ fn problem(id: &str, title: &str, team: &str, counts: &[(&str, u64)]) -> Problem
         ),
         merged_from: Vec::new(),
         split_from: None,
+        parent: None,
     }
 }
 
@@ -197,11 +202,14 @@ fn problems() -> ProblemsFile {
         id: id.into(),
         problem: problem.into(),
         team: team.into(),
+        start: None,
+        end: None,
     };
     ProblemsFile {
         period: "2026-09".into(),
         run: "20260930T120000.000Z".into(),
         candidates: 7,
+        candidate_units: 7,
         unassigned_share: 0.1429,
         problems: vec![chinese, brakes, fees, gone],
         assignments: vec![
@@ -213,6 +221,7 @@ fn problems() -> ProblemsFile {
             assignment("e4", "P0003", "billing-and-refunds"),
             assignment("e5", "P0003", "billing-and-refunds"),
         ],
+        themes: Vec::new(),
     }
 }
 
