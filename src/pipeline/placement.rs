@@ -20,7 +20,6 @@ use crate::problems::history::{history_path, ClusterHistory};
 use crate::problems::period::{period_of, period_of_run};
 use crate::problems::{
     find_problems, is_candidate, is_complaint_source, Candidate, FoundProblems, ProblemContext,
-    ProblemUnit,
 };
 use crate::progress::Progress;
 use crate::workspace::{write_atomically, Workspace};
@@ -158,19 +157,7 @@ pub(super) fn place_problems(
         &config.cluster.sentiments,
         progress,
     )?;
-    let units: Vec<ProblemUnit<'_>> = chosen
-        .units
-        .iter()
-        .enumerate()
-        .map(|(index, unit)| ProblemUnit {
-            candidate: unit.source,
-            start: unit.unit.start,
-            end: unit.unit.end,
-            negative: unit.sentiment == "negative",
-            embedding: chosen.embedding(index),
-            space: unit.space,
-        })
-        .collect();
+    let units = chosen.problem_units();
     let found = find_problems(
         &candidates,
         &units,

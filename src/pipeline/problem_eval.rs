@@ -129,7 +129,7 @@ pub fn evaluate_problems(
         truth: &labelled.labels,
         second,
     };
-    let units = problem_units(&chosen);
+    let units = chosen.problem_units();
     let started = Instant::now();
     let found = run_stage(&candidates, &units, config, progress);
     let stage = scorer.score("problem stage (units)", &primary(&found), started);
@@ -192,22 +192,6 @@ fn run_stage(
         &context,
         progress,
     )
-}
-
-fn problem_units(chosen: &CandidateUnits) -> Vec<ProblemUnit<'_>> {
-    chosen
-        .units
-        .iter()
-        .enumerate()
-        .map(|(index, unit)| ProblemUnit {
-            candidate: unit.source,
-            start: unit.unit.start,
-            end: unit.unit.end,
-            negative: unit.sentiment == "negative",
-            embedding: chosen.embedding(index),
-            space: unit.space,
-        })
-        .collect()
 }
 
 /// Each document's problem id, `""` when it has none.

@@ -77,6 +77,22 @@ impl CandidateUnits {
     pub fn embedding(&self, index: usize) -> &[f32] {
         &self.embeddings[index * self.dimension..(index + 1) * self.dimension]
     }
+
+    /// The chosen units as the problem stage takes them.
+    pub fn problem_units(&self) -> Vec<crate::problems::ProblemUnit<'_>> {
+        self.units
+            .iter()
+            .enumerate()
+            .map(|(index, unit)| crate::problems::ProblemUnit {
+                candidate: unit.source,
+                start: unit.unit.start,
+                end: unit.unit.end,
+                negative: unit.sentiment == "negative",
+                embedding: self.embedding(index),
+                space: unit.space,
+            })
+            .collect()
+    }
 }
 
 /// What the unit step did, for the run summary.
