@@ -154,6 +154,26 @@ pub(crate) fn name_groups(
         .collect()
 }
 
+/// Longest title cut from a unit, in characters.
+const TITLE_MAX_CHARS: usize = 60;
+
+/// `text` cut to at most `max_chars` characters, at the last space before the limit when it has
+/// one (Chinese text has none and is cut at the limit), with "…" when anything was cut.
+fn short_title(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > 0 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!(
+        "{}…",
+        cut.trim_end_matches([' ', ',', '.', ';', ':', '，', '。'])
+    )
+}
+
 /// A phrase of a group, scored, as the title and keyword choice sees it.
 struct Ranked {
     slot: usize,
@@ -185,11 +205,16 @@ impl Naming<'_, '_> {
             self.settings.statement_max_chars,
         );
         let title = if title_phrases.is_empty() {
-            let central = central_member(self.units, &group.members, &centroid, usize::MAX);
-            let text = central.map_or("", |central| self.units[central].text.trim());
-            text.chars()
-                .take(self.settings.statement_max_chars)
-                .collect()
+            // No phrase recurs: the most distinctive multi-word phrase, else the most central
+            // unit cut to a title's length at a word boundary.
+            match keywords.iter().find(|keyword| keyword.contains(' ')) {
+                Some(phrase) => phrase.clone(),
+                None => {
+                    let central = central_member(self.units, &group.members, &centroid, usize::MAX);
+                    let text = central.map_or("", |central| self.units[central].text.trim());
+                    short_title(text, TITLE_MAX_CHARS)
+                }
+            }
         } else {
             keywords[..title_phrases.len()].join(" / ")
         };
@@ -420,6 +445,20 @@ mod tests {
 
     fn titles(names: &BTreeMap<u32, ProblemName>) -> Vec<&str> {
         names.values().map(|name| name.title.as_str()).collect()
+    }
+
+    #[test]
+    fn a_title_cut_from_a_unit_ends_at_a_word() {
+        let text = "as a million mile flier I'm embarrassed to ask how long ago this launched";
+        assert_eq!(
+            short_title(text, 40),
+            "as a million mile flier I'm embarrassed…"
+        );
+        assert_eq!(short_title("broken seat", 40), "broken seat");
+        assert_eq!(
+            short_title("房间隔音太差了晚上根本睡不着", 6),
+            "房间隔音太差…"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! after month. Re-running a period replaces that period's entry; matching is always against the
 //! latest other period.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,10 @@ pub struct TrackedProblem {
     pub problem: Problem,
     /// Unit-length centroid of its documents' embeddings.
     pub centroid: Vec<f32>,
+    /// The similarity to `centroid` a unit of the next period needs to join it (see
+    /// [`super::anchoring`]); absent in histories written before units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius: Option<f32>,
 }
 
 /// One period's problems.
@@ -33,6 +38,21 @@ pub struct PeriodEntry {
     pub index_documents: u64,
     /// Its problems (not the gone ones).
     pub problems: Vec<TrackedProblem>,
+    /// The problem number of every unit in a problem, by [`unit_key`], so the next period keeps
+    /// each old unit where it was (kept for the latest two periods only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub units: BTreeMap<String, u32>,
+}
+
+/// Periods whose unit assignments the history keeps (the newest ones: a run is matched
+/// against the latest other period).
+pub const PERIODS_WITH_UNITS: usize = 2;
+
+/// The key of a unit in [`PeriodEntry::units`]: its document's content hash (first 16
+/// characters) and its byte offset.
+pub fn unit_key(content_hash: &str, start: usize) -> String {
+    let prefix: String = content_hash.chars().take(16).collect();
+    format!("{prefix}:{start}")
 }
 
 /// Every period clustered so far, oldest first.
@@ -103,6 +123,10 @@ impl ClusterHistory {
             .periods
             .partition_point(|old| old.period < entry.period);
         self.periods.insert(position, entry);
+        let keep_from = self.periods.len().saturating_sub(PERIODS_WITH_UNITS);
+        for old in &mut self.periods[..keep_from] {
+            old.units.clear();
+        }
     }
 }
 
@@ -122,6 +146,7 @@ mod tests {
 
     fn entry(period: &str, model: &str) -> PeriodEntry {
         PeriodEntry {
+            units: BTreeMap::new(),
             period: period.into(),
             run: "run".into(),
             model: model.into(),

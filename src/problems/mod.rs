@@ -10,6 +10,7 @@
 //! A document whose units fall in several problems counts in each; its own cluster and team
 //! (in the index) are those of the problem holding most of its units.
 
+pub mod anchoring;
 pub mod build;
 pub mod history;
 pub mod impact;
@@ -33,7 +34,7 @@ use crate::problem::{Assignment, Problem, ProblemsFile, Theme};
 use crate::progress::Progress;
 use crate::route::{RouteSettings, Router};
 use build::{build_problem, gone_problems, ClusterView};
-use history::{problem_id, problem_number, ClusterHistory, PeriodEntry, TrackedProblem};
+use history::{problem_id, problem_number, unit_key, ClusterHistory, PeriodEntry, TrackedProblem};
 use tracking::{assign_ids, match_clusters, ClusterMatching, TrackedCluster, TrackingSettings};
 
 /// One document the problem stage considers.
@@ -137,11 +138,15 @@ pub fn find_problems(
 ) -> FoundProblems {
     progress.start("cluster recurring problems", None);
     let unit_dimension = units.first().map_or(0, |unit| unit.embedding.len());
-    let (clustering, terms) = cluster_units(candidates, units, unit_dimension, &config.cluster);
-    progress.finish();
-    let dimension = clustering.centroids.len() / clustering.cluster_count.max(1);
     let previous = history.previous(&context.period, &context.model);
-    let matching = match_previous(previous, &clustering, dimension, &config.cluster);
+    let (clustering, terms, continues) =
+        cluster_units(candidates, units, unit_dimension, previous, &config.cluster);
+    progress.finish();
+    let dimension = unit_dimension * SPACES;
+    let matching = match continues {
+        Some(continues) => anchored_matching(previous, continues),
+        None => match_previous(previous, &clustering, dimension, &config.cluster),
+    };
     let numbers = assign_ids(&matching, history.next_id.max(1));
     let members = members_of(&clustering);
     progress.start("name and route problems", None);
@@ -188,6 +193,7 @@ pub fn find_problems(
             TrackedProblem {
                 problem,
                 centroid: view.centroid.to_vec(),
+                radius: member_radius(units, view.members, view.centroid, unit_dimension),
             }
         })
         .collect();
@@ -333,6 +339,15 @@ fn finish(
             model: context.model.clone(),
             index_documents: 0,
             problems: tracked,
+            units: units
+                .iter()
+                .zip(&unit_problems)
+                .filter_map(|(unit, problem)| {
+                    let number = problem_number(problem.as_ref()?)?;
+                    let document = candidates[unit.candidate].document;
+                    Some((unit_key(&document.content_hash, unit.start), number))
+                })
+                .collect(),
         },
         next_id,
         placements,
@@ -404,17 +419,72 @@ fn unassigned_documents(
     placed.iter().filter(|&&placed| !placed).count() as f64 / candidates as f64
 }
 
+/// The matching of a run whose clusters continue the previous problems they were anchored to
+/// (`continues`, per cluster): no merges or splits, the previous problems nothing continues gone.
+fn anchored_matching(
+    previous: Option<&PeriodEntry>,
+    continues: Vec<Option<u32>>,
+) -> ClusterMatching {
+    let gone = previous
+        .map(|entry| entry.problems.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|tracked| problem_number(&tracked.problem.id))
+        .filter(|number| !continues.contains(&Some(*number)))
+        .collect();
+    ClusterMatching {
+        similarities: continues
+            .iter()
+            .map(|number| if number.is_some() { 1.0 } else { 0.0 })
+            .collect(),
+        assignments: continues,
+        merges: Vec::new(),
+        splits: Vec::new(),
+        gone,
+    }
+}
+
+/// The radius of a problem (see [`anchoring`]): its member units' similarity to the block of
+/// its `SPACES`-wide centroid that their space fills.
+fn member_radius(
+    units: &[ProblemUnit<'_>],
+    members: &[usize],
+    centroid: &[f32],
+    dimension: usize,
+) -> Option<f32> {
+    let similarities: Vec<f32> = members
+        .iter()
+        .map(|&row| {
+            let unit = &units[row];
+            let block = &centroid[unit.space * dimension..(unit.space + 1) * dimension];
+            crate::cluster::dense::dot(unit.embedding, block)
+        })
+        .collect();
+    anchoring::radius(&similarities)
+}
+
 /// Clusters the units of each embedding space apart, in a canonical order (by their document's
 /// content hash, then offset), so the same archive gives the same problems however its documents
 /// arrived; labels come back in input order (clusters numbered space by space, each space's
 /// largest first), centroids [`SPACES`] blocks wide, with every unit's keyword terms (for the
-/// label stage).
+/// label stage). When the previous period's problems can anchor units ([`anchoring`]), units
+/// join them first and only the rest is clustered; the third value then says, per cluster, the
+/// problem number it continues.
+/// The clustering of every space, each unit's keyword terms, and (when anchored) the problem
+/// number each cluster continues.
+type SpaceClusters = (
+    Clustering,
+    Vec<Vec<TermOccurrence>>,
+    Option<Vec<Option<u32>>>,
+);
+
 fn cluster_units(
     candidates: &[Candidate<'_>],
     units: &[ProblemUnit<'_>],
     dimension: usize,
+    previous: Option<&PeriodEntry>,
     config: &ClusterConfig,
-) -> (Clustering, Vec<Vec<TermOccurrence>>) {
+) -> SpaceClusters {
     let terms: Vec<Vec<TermOccurrence>> = timed("keyword terms", || {
         units
             .par_iter()
@@ -430,6 +500,8 @@ fn cluster_units(
         reassign_threshold: None,
         resolution_trials: Vec::new(),
     };
+    let mut anchored = false;
+    let mut continues: Vec<Option<u32>> = Vec::new();
     for space in 0..SPACES {
         let mut order: Vec<usize> = (0..units.len())
             .filter(|&row| units[row].space == space)
@@ -441,7 +513,22 @@ fn cluster_units(
             let document = candidates[units[row].candidate].document;
             (&document.content_hash, &document.id, units[row].start)
         });
-        let clustering = cluster_space(units, &terms, &order, dimension, config);
+        let anchors = anchoring::anchors_of(previous, dimension, space);
+        let was_in: Vec<Option<u32>> = match previous {
+            Some(entry) if !anchors.is_empty() => order
+                .iter()
+                .map(|&row| {
+                    let document = candidates[units[row].candidate].document;
+                    let key = unit_key(&document.content_hash, units[row].start);
+                    entry.units.get(&key).copied()
+                })
+                .collect(),
+            _ => vec![None; order.len()],
+        };
+        let (clustering, space_continues) =
+            cluster_space(units, &terms, &order, dimension, &anchors, &was_in, config);
+        anchored |= !anchors.is_empty();
+        continues.extend(space_continues);
         let offset = combined.cluster_count as u32;
         for (position, &row) in order.iter().enumerate() {
             combined.labels[row] = clustering.labels[position].map(|label| label + offset);
@@ -455,21 +542,86 @@ fn cluster_units(
         combined.resolution = combined.resolution.or(clustering.resolution);
     }
     combined.unassigned_share = crate::cluster::outliers::unassigned_share(&combined.labels);
-    (combined, terms)
+    (combined, terms, anchored.then_some(continues))
 }
 
-/// One space's clustering, rows in `order`.
+/// One space's clustering, rows in `order`: the units the `anchors` hold (each unit first in the
+/// problem it `was_in` last period), then clusters of the rest; with, per cluster, the problem
+/// number it continues.
 fn cluster_space(
     units: &[ProblemUnit<'_>],
     terms: &[Vec<TermOccurrence>],
     order: &[usize],
     dimension: usize,
+    anchors: &[anchoring::Anchor],
+    was_in: &[Option<u32>],
+    config: &ClusterConfig,
+) -> (Clustering, Vec<Option<u32>>) {
+    let embedding_of = |rows: &[usize]| -> Vec<f32> {
+        rows.iter()
+            .flat_map(|&row| units[row].embedding.iter().copied())
+            .collect()
+    };
+    if anchors.is_empty() {
+        let clustering = cluster_rows(units, terms, order, &embedding_of(order), dimension, config);
+        let continues = vec![None; clustering.cluster_count];
+        return (clustering, continues);
+    }
+    let embeddings = embedding_of(order);
+    let anchored = anchoring::anchor_rows(&embeddings, dimension, anchors, was_in);
+    let rest_positions: Vec<usize> = (0..order.len())
+        .filter(|&position| anchored[position].is_none())
+        .collect();
+    let rest_rows: Vec<usize> = rest_positions
+        .iter()
+        .map(|&position| order[position])
+        .collect();
+    let rest = if rest_rows.len()
+        >= config
+            .min_cluster_size
+            .unwrap_or(0)
+            .max(recurring::MIN_DOCUMENTS)
+    {
+        cluster_rows(
+            units,
+            terms,
+            &rest_rows,
+            &embedding_of(&rest_rows),
+            dimension,
+            config,
+        )
+    } else {
+        Clustering {
+            labels: vec![None; rest_rows.len()],
+            cluster_count: 0,
+            centroids: Vec::new(),
+            unassigned_share: 1.0,
+            resolution: None,
+            reassign_threshold: None,
+            resolution_trials: Vec::new(),
+        }
+    };
+    anchoring::combine(
+        &anchored,
+        &rest_positions,
+        &rest,
+        &embeddings,
+        dimension,
+        anchors,
+        config.match_threshold,
+    )
+}
+
+/// Clusters `rows` (their `embeddings` in the same order) from scratch, keeping the clusters
+/// that recur.
+fn cluster_rows(
+    units: &[ProblemUnit<'_>],
+    terms: &[Vec<TermOccurrence>],
+    order: &[usize],
+    embeddings: &[f32],
+    dimension: usize,
     config: &ClusterConfig,
 ) -> Clustering {
-    let embeddings: Vec<f32> = order
-        .iter()
-        .flat_map(|&row| units[row].embedding.iter().copied())
-        .collect();
     let keywords = timed("TF-IDF", || {
         let ordered: Vec<Vec<&str>> = order
             .iter()
@@ -487,11 +639,11 @@ fn cluster_space(
         split_share: (config.split_share > 0.0).then_some(config.split_share),
         ..ClusterSettings::default()
     };
-    let clustering = cluster(&embeddings, dimension, Some(&keywords), &settings);
+    let clustering = cluster(embeddings, dimension, Some(&keywords), &settings);
     let documents: Vec<usize> = order.iter().map(|&row| units[row].candidate).collect();
     recurring::keep_recurring(
         clustering,
-        &embeddings,
+        embeddings,
         dimension,
         &documents,
         recurring::MIN_DOCUMENTS,
@@ -553,3 +705,6 @@ fn label_units(
         .collect();
     label_clusters(&inputs, &LabelSettings::default())
 }
+
+#[cfg(test)]
+mod tests;

@@ -76,6 +76,7 @@ pub fn team(context: &Context, team: &TeamView) -> Result<String, ReportError> {
         plural(team.documents(), "document"),
         escape(&problems.run)
     );
+    body.push_str(&themes(context, &team.active, Some("")));
     for (rank, problem) in team.active.iter().enumerate() {
         body.push_str(&problem_section(context, rank + 1, problem)?);
     }
@@ -92,6 +93,49 @@ pub fn team(context: &Context, team: &TeamView) -> Result<String, ReportError> {
         body.push_str("</ul>\n");
     }
     Ok(page(&title, &body))
+}
+
+/// The parent themes of `problems`, each with its problems' titles linked to their sections
+/// (in the team report at `page`, or in each problem's team report when `page` is `None`),
+/// e.g. "Baggage: lost luggage / damaged bag".
+fn themes(context: &Context, problems: &[&Problem], page: Option<&str>) -> String {
+    let themes = context.themes_of(problems);
+    if themes.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<h2>Themes</h2>\n<ul class=\"themes\">\n");
+    for (theme, members) in themes {
+        let titles: Vec<String> = members
+            .iter()
+            .map(|problem| {
+                let page = match page {
+                    Some(page) => page.to_string(),
+                    None => context
+                        .teams
+                        .iter()
+                        .find(|team| team.name == problem.team)
+                        .map(|team| team.report_path("html"))
+                        .unwrap_or_default(),
+                };
+                format!(
+                    "<a href=\"{}#{}\">{}</a>",
+                    escape(&page),
+                    escape(&problem.id),
+                    escape(&problem.title)
+                )
+            })
+            .collect();
+        let documents: u64 = members.iter().map(|problem| problem.size).sum();
+        let _ = writeln!(
+            out,
+            "<li><b>{}</b> <span class=\"muted\">{}</span>: {}</li>",
+            escape(&theme.title),
+            plural(documents, "document"),
+            titles.join(" / ")
+        );
+    }
+    out.push_str("</ul>\n");
+    out
 }
 
 fn badges(problem: &Problem) -> String {
@@ -116,6 +160,21 @@ fn problem_section(
         escape(&problem.title),
         badges(problem)
     );
+    if let Some(theme) = context.theme_of(problem) {
+        let _ = writeln!(
+            section,
+            "<p class=\"muted\">Theme: {} › {}</p>",
+            escape(&theme.title),
+            escape(&problem.title)
+        );
+    }
+    if !problem.statement.is_empty() {
+        let _ = writeln!(
+            section,
+            "<p class=\"statement\">In a customer's words: “{}”</p>",
+            escape(&problem.statement)
+        );
+    }
     let _ = writeln!(section, "<p class=\"facts\">{}</p>", facts(problem));
     let _ = writeln!(
         section,
@@ -215,6 +274,7 @@ pub fn summary(context: &Context) -> Result<String, ReportError> {
         escape(&problems.run)
     );
     body.push_str(&costliest(context)?);
+    body.push_str(&themes(context, &context.ranked(), None));
     body.push_str(&sentiment_over_time(context)?);
     body.push_str(&new_and_spiking(context));
     body.push_str("<h2>Topics by sentiment</h2>\n");

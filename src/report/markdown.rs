@@ -60,6 +60,7 @@ pub fn team(context: &Context, team: &TeamView) -> String {
         plural(team.documents(), "document"),
         problems.run
     );
+    themes(&mut out, context, &team.active);
     for (rank, problem) in team.active.iter().enumerate() {
         problem_section(&mut out, context, rank + 1, problem);
     }
@@ -73,6 +74,31 @@ pub fn team(context: &Context, team: &TeamView) -> String {
     out
 }
 
+/// The parent themes of `problems`, each with its problems' titles, e.g. "**Baggage**: lost
+/// luggage / damaged bag".
+fn themes(out: &mut String, context: &Context, problems: &[&Problem]) {
+    let themes = context.themes_of(problems);
+    if themes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## Themes\n");
+    for (theme, members) in themes {
+        let titles: Vec<String> = members
+            .iter()
+            .map(|problem| format!("{} ({})", escape(&problem.title), problem.id))
+            .collect();
+        let documents: u64 = members.iter().map(|problem| problem.size).sum();
+        let _ = writeln!(
+            out,
+            "- **{}** ({}): {}",
+            escape(&theme.title),
+            plural(documents, "document"),
+            titles.join(" / ")
+        );
+    }
+    out.push('\n');
+}
+
 fn problem_section(out: &mut String, context: &Context, rank: usize, problem: &Problem) {
     let _ = writeln!(
         out,
@@ -80,6 +106,21 @@ fn problem_section(out: &mut String, context: &Context, rank: usize, problem: &P
         escape(&problem.title),
         problem.id
     );
+    if let Some(theme) = context.theme_of(problem) {
+        let _ = writeln!(
+            out,
+            "Theme: {} › {}\n",
+            escape(&theme.title),
+            escape(&problem.title)
+        );
+    }
+    if !problem.statement.is_empty() {
+        let _ = writeln!(
+            out,
+            "In a customer's words: “{}”\n",
+            escape(&problem.statement)
+        );
+    }
     let _ = writeln!(out, "- {}", facts(problem));
     let _ = writeln!(out, "- trend {}", trend(problem));
     let keywords: Vec<String> = problem.keywords.iter().map(|word| escape(word)).collect();
@@ -162,6 +203,7 @@ pub fn summary(context: &Context) -> String {
         problems.run
     );
     costliest(&mut out, context);
+    themes(&mut out, context, &context.ranked());
     sentiment_over_time(&mut out, context);
     new_and_spiking(&mut out, context);
     topics(&mut out, context);

@@ -198,6 +198,43 @@ fn team_reports_rank_by_impact_and_keep_chinese_text() {
 }
 
 #[test]
+fn problems_show_their_theme_and_statement_and_reports_list_the_themes() {
+    let (_directory, workspace) = mined_workspace();
+    let mut file = problems();
+    file.problems[0].parent = Some("T01".into());
+    file.problems[0].statement = "the brakes squeal again".into();
+    file.problems[2].parent = Some("T01".into());
+    file.themes = vec![crate::problem::Theme {
+        id: "T01".into(),
+        title: "brakes".into(),
+        problems: vec!["P0001".into(), "P0003".into()],
+    }];
+    let summary = write_reports(&workspace, &file, &Fault::none(), &NoProgress).unwrap();
+    let team = std::fs::read_to_string(summary.directory.join("teams/after-sales.md")).unwrap();
+    assert!(team.contains("## Themes"), "{team}");
+    // The gone problem is not listed under the theme.
+    assert!(
+        team.contains("- **brakes** (2 documents): brake noise repair (P0001)\n"),
+        "{team}"
+    );
+    assert!(
+        team.contains("Theme: brakes › brake noise repair"),
+        "{team}"
+    );
+    assert!(
+        team.contains("In a customer's words: “the brakes squeal again”"),
+        "{team}"
+    );
+    let html = std::fs::read_to_string(summary.directory.join("summary.html")).unwrap();
+    assert!(
+        html.contains("<a href=\"teams/after-sales.html#P0001\">brake noise repair</a>"),
+        "{html}"
+    );
+    let other = std::fs::read_to_string(summary.directory.join("teams/售后-团队.md")).unwrap();
+    assert!(!other.contains("## Themes"), "{other}");
+}
+
+#[test]
 fn summary_counts_come_from_the_index_and_the_run_log() {
     let (_directory, workspace) = mined_workspace();
     let summary = write_reports(&workspace, &problems(), &Fault::none(), &NoProgress).unwrap();

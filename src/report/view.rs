@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::problem::{Problem, ProblemStatus, ProblemsFile};
+use crate::problem::{Problem, ProblemStatus, ProblemsFile, Theme};
 
 use super::{Overview, PROBLEM_LINK_PREFIX};
 
@@ -102,6 +102,33 @@ impl<'a> Context<'a> {
         self.ranked()
             .into_iter()
             .filter(|problem| problem.status == ProblemStatus::New || problem.spike)
+            .collect()
+    }
+
+    /// The parent theme of a problem, if it has one.
+    pub fn theme_of(&self, problem: &Problem) -> Option<&'a Theme> {
+        let parent = problem.parent.as_ref()?;
+        self.problems
+            .themes
+            .iter()
+            .find(|theme| &theme.id == parent)
+    }
+
+    /// The themes with active problems among `problems`, in theme order, each with those
+    /// problems (highest impact first); problems without a theme are left out.
+    pub fn themes_of(&self, problems: &[&'a Problem]) -> Vec<(&'a Theme, Vec<&'a Problem>)> {
+        self.problems
+            .themes
+            .iter()
+            .filter_map(|theme| {
+                let members: Vec<&Problem> = ranked(
+                    problems
+                        .iter()
+                        .copied()
+                        .filter(|problem| problem.parent.as_ref() == Some(&theme.id)),
+                );
+                (!members.is_empty()).then_some((theme, members))
+            })
             .collect()
     }
 

@@ -183,6 +183,9 @@ pub fn no_document(id: &str) -> RequestError {
 struct ProblemSummary<'a> {
     id: &'a str,
     title: &'a str,
+    statement: &'a str,
+    parent: Option<&'a str>,
+    units: u64,
     keywords: &'a [String],
     size: u64,
     negative_share: f64,
@@ -198,6 +201,9 @@ impl<'a> ProblemSummary<'a> {
         ProblemSummary {
             id: &problem.id,
             title: &problem.title,
+            statement: &problem.statement,
+            parent: problem.parent.as_deref(),
+            units: problem.units,
             keywords: &problem.keywords,
             size: problem.size,
             negative_share: problem.negative_share,
@@ -230,6 +236,7 @@ pub fn problems(state: &ServeState, period: Option<&str>) -> Result<Reply, Reque
         "candidates": file.candidates,
         "unassigned_share": file.unassigned_share,
         "problems": listed,
+        "themes": file.themes,
     }))
 }
 

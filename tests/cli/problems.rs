@@ -148,3 +148,56 @@ fn problems_keep_their_ids_across_periods_and_the_index_agrees() {
     assert_eq!(again.totals().accepted, 0);
     assert!(again.problems.is_none(), "nothing new, nothing to redo");
 }
+
+/// `eval --task problems` on the hand-labelled airline complaints, with the real encoders: the
+/// four methods side by side, the stage brand-blind and placing nearly every complaint, each
+/// problem named and measured against its majority reason.
+#[test]
+fn eval_problems_measures_the_stage_against_the_hand_read_reasons() {
+    let labels =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/problems/en_airline_reasons.csv");
+    let mut command = crate::util::vocmine_real();
+    command.args(["eval", "--task", "problems", "--labels"]);
+    command.arg(&labels).args([
+        "--text-column",
+        "text",
+        "--label-column",
+        "reason",
+        "--second-column",
+        "airline",
+        "--format",
+        "json",
+    ]);
+    let output = crate::util::succeed(command, "eval --task problems");
+    let report: serde_json::Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(report["rows"], 274);
+    let methods = report["methods"].as_array().unwrap();
+    assert_eq!(methods.len(), 4, "{methods:#?}");
+    let stage = &methods[0];
+    let documents_kmeans = &methods[2];
+    let ami = |method: &serde_json::Value, key: &str| method[key].as_f64().unwrap();
+    // Brand-blind: the airline explains almost none of the stage's grouping, while k-means on
+    // the whole tweets' embeddings groups by airline.
+    assert!(ami(stage, "ami_second") < 0.1, "{stage:#}");
+    assert!(
+        ami(documents_kmeans, "ami_second") > 0.5,
+        "{documents_kmeans:#}"
+    );
+    assert!(
+        ami(stage, "ami") > ami(documents_kmeans, "ami"),
+        "{methods:#?}"
+    );
+    assert!(ami(stage, "unassigned_share") <= 0.10, "{stage:#}");
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.len() >= 3, "{problems:#?}");
+    for problem in problems {
+        assert!(
+            !problem["title"].as_str().unwrap().is_empty(),
+            "{problem:#}"
+        );
+        assert!(
+            problem["reason_share"].as_f64().unwrap() > 0.0,
+            "{problem:#}"
+        );
+    }
+}

@@ -182,14 +182,35 @@
         list.appendChild(element('li', 'None yet: `vocmine mine` writes them each period.', 'muted'));
         return;
       }
-      answer.problems.slice(0, 12).forEach(function (problem) {
+      var shown = answer.problems.filter(function (problem) { return problem.status !== 'gone'; });
+      var problemsById = {};
+      shown.forEach(function (problem) { problemsById[problem.id] = problem; });
+      function problemItem(problem) {
         var item = element('li');
         item.appendChild(link('/problem/' + encodeURIComponent(problem.id), problem.title));
         var status = problem.status + (problem.spike ? ', spike' : '');
         item.appendChild(element('span', problem.id + ' · ' + problem.team + ' · ' +
           problem.size + ' documents · ' + status, 'team'));
+        return item;
+      }
+      // Problems under their parent themes ("Baggage › lost luggage / damaged bag"), the
+      // largest themes first; problems without a theme after them.
+      var themed = {};
+      (answer.themes || []).slice(0, 8).forEach(function (theme) {
+        var members = theme.problems.filter(function (id) { return problemsById[id]; });
+        if (!members.length) { return; }
+        var item = element('li', null, 'theme');
+        item.appendChild(element('strong', theme.title));
+        var nested = element('ul');
+        members.slice(0, 6).forEach(function (id) {
+          themed[id] = true;
+          nested.appendChild(problemItem(problemsById[id]));
+        });
+        item.appendChild(nested);
         list.appendChild(item);
       });
+      shown.filter(function (problem) { return !themed[problem.id]; }).slice(0, 12)
+        .forEach(function (problem) { list.appendChild(problemItem(problem)); });
     }).catch(function (error) {
       clear(list);
       list.appendChild(element('li', error.message, 'muted'));

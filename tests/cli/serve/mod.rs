@@ -368,7 +368,9 @@ const PROBLEMS: &str = r#"{"period":"2026-10","run":"r1","candidates":5,"unassig
              {"id":"x1","text":"<script>alert('pwned')</script>","date":null,"language":"en"}],
    "size":3,"negative_share":1.0,"counts":{"2026-08":1,"2026-09":2},"status":"growing","spike":false,
    "impact":2.5,"customer_value":null,"topic":"safety","team":"after-sales","route_rule":"keyword",
-   "route_reason":"2 of 3 documents mention brake","merged_from":[],"split_from":null}],
+   "route_reason":"2 of 3 documents mention brake","merged_from":[],"split_from":null,
+   "statement":"The brakes make a grinding noise","parent":"T01"}],
+ "themes":[{"id":"T01","title":"brakes","problems":["P0001"]}],
  "assignments":[{"id":"e1","problem":"P0001","team":"after-sales"},
                 {"id":"z1","problem":"P0001","team":"after-sales"}]}"#;
 
@@ -394,6 +396,12 @@ fn problem_pages_come_from_problems_json_and_say_so_when_there_is_none() {
     let listed = served.json("/api/problems");
     assert_eq!(listed["period"], "2026-10");
     assert_eq!(listed["problems"][0]["title"], "brake noise after repair");
+    assert_eq!(listed["problems"][0]["parent"], "T01");
+    assert_eq!(
+        listed["problems"][0]["statement"],
+        "The brakes make a grinding noise"
+    );
+    assert_eq!(listed["themes"][0]["title"], "brakes");
     let problem = served.json("/api/problem/P0001");
     assert_eq!(problem["documents"], serde_json::json!(["e1", "z1"]));
     assert_eq!(problem["search"], "cluster:P0001");
@@ -401,6 +409,7 @@ fn problem_pages_come_from_problems_json_and_say_so_when_there_is_none() {
     assert_eq!(status, 200);
     for expected in [
         "brake noise after repair",
+        "› brakes",
         "after-sales",
         "href=\"/?q=cluster%3AP0001\"",
         "href=\"/document/e1\"",
