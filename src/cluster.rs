@@ -147,7 +147,8 @@ pub fn timed<T>(stage: &str, work: impl FnOnce() -> T) -> T {
     result
 }
 
-fn empty_clustering(rows: usize) -> Clustering {
+/// A clustering of `rows` rows with no cluster (every row unassigned).
+pub fn empty_clustering(rows: usize) -> Clustering {
     Clustering {
         labels: vec![None; rows],
         cluster_count: 0,

@@ -108,7 +108,7 @@ pub fn anchor_rows(
 pub fn combine(
     anchored: &[Option<usize>],
     rest_rows: &[usize],
-    rest: &Clustering,
+    rest: Clustering,
     embeddings: &[f32],
     dimension: usize,
     anchors: &[Anchor],
@@ -202,7 +202,7 @@ pub fn combine(
         cluster_count,
         resolution: rest.resolution,
         reassign_threshold: rest.reassign_threshold,
-        resolution_trials: rest.resolution_trials.clone(),
+        resolution_trials: rest.resolution_trials,
     };
     (clustering, continues)
 }
@@ -305,7 +305,7 @@ mod tests {
         let (combined, continues) = combine(
             &anchored,
             &[2, 3, 4, 5],
-            &rest,
+            rest,
             &embeddings,
             2,
             &anchors,

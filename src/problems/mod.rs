@@ -463,13 +463,6 @@ fn member_radius(
     anchoring::radius(&similarities)
 }
 
-/// Clusters the units of each embedding space apart, in a canonical order (by their document's
-/// content hash, then offset), so the same archive gives the same problems however its documents
-/// arrived; labels come back in input order (clusters numbered space by space, each space's
-/// largest first), centroids [`SPACES`] blocks wide, with every unit's keyword terms (for the
-/// label stage). When the previous period's problems can anchor units ([`anchoring`]), units
-/// join them first and only the rest is clustered; the third value then says, per cluster, the
-/// problem number it continues.
 /// The clustering of every space, each unit's keyword terms, and (when anchored) the problem
 /// number each cluster continues.
 type SpaceClusters = (
@@ -478,6 +471,13 @@ type SpaceClusters = (
     Option<Vec<Option<u32>>>,
 );
 
+/// Clusters the units of each embedding space apart, in a canonical order (by their document's
+/// content hash, then offset), so the same archive gives the same problems however its documents
+/// arrived; labels come back in input order (clusters numbered space by space, each space's
+/// largest first), centroids [`SPACES`] blocks wide, with every unit's keyword terms (for the
+/// label stage). When the previous period's problems can anchor units ([`anchoring`]), units
+/// join them first and only the rest is clustered; the third value then says, per cluster, the
+/// problem number it continues.
 fn cluster_units(
     candidates: &[Candidate<'_>],
     units: &[ProblemUnit<'_>],
@@ -491,15 +491,7 @@ fn cluster_units(
             .map(|unit| term_occurrences(&crate::unit::encoding_text(unit.text(candidates))))
             .collect()
     });
-    let mut combined = Clustering {
-        labels: vec![None; units.len()],
-        cluster_count: 0,
-        centroids: Vec::new(),
-        unassigned_share: 0.0,
-        resolution: None,
-        reassign_threshold: None,
-        resolution_trials: Vec::new(),
-    };
+    let mut combined = crate::cluster::empty_clustering(units.len());
     let mut anchored = false;
     let mut continues: Vec<Option<u32>> = Vec::new();
     for space in 0..SPACES {
@@ -591,20 +583,12 @@ fn cluster_space(
             config,
         )
     } else {
-        Clustering {
-            labels: vec![None; rest_rows.len()],
-            cluster_count: 0,
-            centroids: Vec::new(),
-            unassigned_share: 1.0,
-            resolution: None,
-            reassign_threshold: None,
-            resolution_trials: Vec::new(),
-        }
+        crate::cluster::empty_clustering(rest_rows.len())
     };
     anchoring::combine(
         &anchored,
         &rest_positions,
-        &rest,
+        rest,
         &embeddings,
         dimension,
         anchors,
