@@ -50,11 +50,15 @@ fn column_mean(data: &[f32], width: usize) -> Vec<f64> {
 }
 
 /// Covariance from an evenly strided sample of rows, summed in parallel chunks.
+///
+/// The chunks' partial sums are added first to last, so the result does not depend on how
+/// rayon split the work (a tree reduction would group the float sums by whichever thread stole
+/// what, and the last bits, then the clusters, would change from run to run).
 fn sample_covariance(data: &[f32], width: usize, mean: &[f64]) -> Vec<f64> {
     let rows = data.len() / width;
     let stride = rows.div_ceil(COVARIANCE_SAMPLE_ROWS).max(1);
     let sampled: Vec<usize> = (0..rows).step_by(stride).collect();
-    let partial = sampled
+    let parts: Vec<Vec<f64>> = sampled
         .par_chunks(512)
         .map(|chunk| {
             let mut sum = vec![0.0f32; width * width];
@@ -66,17 +70,12 @@ fn sample_covariance(data: &[f32], width: usize, mean: &[f64]) -> Vec<f64> {
                 }
                 add_outer_product(&mut sum, &centred);
             }
-            sum
+            sum.into_iter().map(f64::from).collect()
         })
-        .reduce(
-            || vec![0.0f32; width * width],
-            |mut left, right| {
-                left.iter_mut().zip(&right).for_each(|(a, b)| *a += b);
-                left
-            },
-        );
+        .collect();
     let count = sampled.len().max(1) as f64;
-    let mut covariance: Vec<f64> = partial.iter().map(|&value| value as f64 / count).collect();
+    let mut covariance = add_in_order(parts, width * width);
+    covariance.iter_mut().for_each(|value| *value /= count);
     mirror_upper_triangle(&mut covariance, width);
     covariance
 }
@@ -300,6 +299,31 @@ mod tests {
             principal_components(&data, 3, 2, 9),
             principal_components(&data, 3, 2, 9)
         );
+    }
+
+    /// The covariance's bits do not depend on the thread count or on how rayon split the
+    /// chunks (a tree reduction of the chunks' float sums did: the demo's problems changed
+    /// between runs of the same input).
+    #[test]
+    fn the_covariance_is_the_same_on_any_number_of_threads() {
+        let width = 24;
+        let mut random = Random::new(11);
+        let data: Vec<f32> = (0..COVARIANCE_SAMPLE_ROWS * width)
+            .map(|_| random.normal() as f32)
+            .collect();
+        let mean = column_mean(&data, width);
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(|| sample_covariance(&data, width, &mean))
+        };
+        let bits = |values: Vec<f64>| values.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        let alone = bits(on(1));
+        for threads in [2, 3, 5, 8] {
+            assert_eq!(bits(on(threads)), alone, "{threads} threads");
+        }
     }
 
     #[test]
