@@ -141,6 +141,9 @@ pub struct InputConfig {
     pub date_order: DateOrder,
     /// Rows whose text is longer than this many bytes are rejected (not truncated).
     pub max_text_bytes: usize,
+    /// Keep rejected rows in the rejects files exactly as read, personal data included. Off by
+    /// default: e-mails, phone, card and ID numbers in a rejected row are masked as in the index.
+    pub raw_rejects: bool,
 }
 
 impl Default for InputConfig {
@@ -150,6 +153,7 @@ impl Default for InputConfig {
             delimiter: "auto".to_string(),
             date_order: DateOrder::MonthFirst,
             max_text_bytes: 200_000,
+            raw_rejects: false,
         }
     }
 }

@@ -207,7 +207,10 @@ pub fn mine_with(
     let index = DocumentIndex::open_or_create(&workspace.index_dir())?;
     let batch = index.batch(*index_threads)?;
     remove_leftovers(workspace);
-    let mut rejects = RejectsWriter::new(workspace.rejects_dir().join(format!("{run}.csv")));
+    let mut rejects = RejectsWriter::new(
+        workspace.rejects_dir().join(format!("{run}.csv")),
+        workspace.config.input.raw_rejects,
+    );
     let mut state = RunState::default();
     let mut files = Vec::new();
     for input in &inputs {
@@ -525,14 +528,20 @@ fn normalised(feedback: crate::document::Feedback) -> Result<Document, Reject> {
 /// Streams rejected rows as CSV (file, line, reason, raw) into a file beside `path`, so a file
 /// of many large bad rows costs no memory; `path` itself appears only at [`RejectsWriter::persist`]
 /// (a failed run leaves no half-written rejects file), and only when something was rejected.
+/// Reason and raw content are PII-masked unless the writer was made with `raw` set.
 struct RejectsWriter {
     path: PathBuf,
+    raw: bool,
     writer: Option<csv::Writer<AtomicFile>>,
 }
 
 impl RejectsWriter {
-    fn new(path: PathBuf) -> Self {
-        RejectsWriter { path, writer: None }
+    fn new(path: PathBuf, raw: bool) -> Self {
+        RejectsWriter {
+            path,
+            raw,
+            writer: None,
+        }
     }
 
     fn push(&mut self, reject: &Reject) -> Result<(), WorkspaceError> {
@@ -547,12 +556,20 @@ impl RejectsWriter {
                 self.writer.insert(writer)
             }
         };
+        let shown = |text: &str| {
+            if self.raw {
+                text.to_string()
+            } else {
+                crate::normalise::mask_pii(text).0
+            }
+        };
+        let (reason, raw) = (shown(&reject.reason), shown(&reject.raw));
         writer
             .write_record([
                 reject.origin.file.as_str(),
                 reject.origin.line.to_string().as_str(),
-                reject.reason.as_str(),
-                reject.raw.as_str(),
+                reason.as_str(),
+                raw.as_str(),
             ])
             .map_err(failed)
     }
@@ -570,9 +587,10 @@ impl RejectsWriter {
     }
 }
 
-/// Writes rejected rows as CSV (file, line, reason, raw) to `path`, atomically.
-pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<(), WorkspaceError> {
-    let mut writer = RejectsWriter::new(path.to_path_buf());
+/// Writes rejected rows as CSV (file, line, reason, raw) to `path`, atomically; personal data
+/// in reason and raw content is masked unless `raw`.
+pub fn write_rejects(path: &Path, rejects: &[Reject], raw: bool) -> Result<(), WorkspaceError> {
+    let mut writer = RejectsWriter::new(path.to_path_buf(), raw);
     for reject in rejects {
         writer.push(reject)?;
     }

@@ -93,8 +93,12 @@ pub fn run(arguments: EmbedArgs, global: &GlobalArgs) -> Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read configuration {}", path.display()))?;
-            Config::parse(&text)
-                .with_context(|| format!("invalid configuration {}", path.display()))?
+            let config = Config::parse(&text)
+                .with_context(|| format!("invalid configuration {}", path.display()))?;
+            if config.input.raw_rejects {
+                super::warn_raw_rejects(&path);
+            }
+            config
         }
         None => Config::default(),
     };
@@ -123,7 +127,7 @@ pub fn run(arguments: EmbedArgs, global: &GlobalArgs) -> Result<()> {
         let mut name = out.file_name().unwrap_or_default().to_os_string();
         name.push(".rejects.csv");
         let path = out.with_file_name(name);
-        pipeline::write_rejects(&path, &output.read.rejects)?;
+        pipeline::write_rejects(&path, &output.read.rejects, config.input.raw_rejects)?;
         eprintln!("{rejected} rows rejected: see {}", path.display());
     }
     let encode = &output.encode;

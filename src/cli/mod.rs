@@ -328,6 +328,9 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
     if let Some(threads) = threads {
         workspace.config.model.threads = threads;
     }
+    if workspace.config.input.raw_rejects {
+        warn_raw_rejects(&workspace.root().join(crate::workspace::CONFIG_FILE));
+    }
     let fault = std::env::var(crate::fault::FAULT_VARIABLE).unwrap_or_default();
     let settings = MineSettings {
         inputs,
@@ -349,6 +352,14 @@ fn mine(arguments: MineArgs, global: &GlobalArgs) -> Result<()> {
     drop(bars);
     output::print_mine_report(&report);
     Ok(())
+}
+
+/// Said on every run that keeps rejected rows unmasked, so nobody forgets the setting is on.
+pub(crate) fn warn_raw_rejects(config: &std::path::Path) {
+    eprintln!(
+        "warning: input.raw_rejects = true in {}: rejected rows are kept as read, personal data included",
+        config.display()
+    );
 }
 
 fn search_command(arguments: SearchArgs) -> Result<()> {

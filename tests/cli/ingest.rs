@@ -167,6 +167,38 @@ fn a_one_megabyte_text_is_rejected_by_the_size_limit_not_a_crash() {
     assert!(scratch.rejects()[0][2].contains("max_text_bytes"));
 }
 
+/// A rejected row's personal data is masked in the rejects file as it is in the index, unless
+/// the workspace asks for raw rejects, and then every run warns (issue 19, defect 4a).
+#[test]
+fn rejects_are_masked_unless_the_config_keeps_them_raw() {
+    let row =
+        "Call me on 13912345678 or bob@example.org about the refund, card 4111 1111 1111 1111";
+    let input = format!("id,text\nr1,{row}\nr2,short and fine\n");
+    let limited = "[input]\nmax_text_bytes = 40\n";
+
+    let masked = Scratch::with_config(limited);
+    let path = masked.write("pii.csv", input.as_bytes());
+    let summary = masked.mine(&[&path]);
+    assert_eq!(Scratch::totals(&summary), (2, 1, 0, 1), "{summary}");
+    let rejects = masked.rejects();
+    let raw = &rejects[0][3];
+    for secret in ["13912345678", "bob@example.org", "4111 1111 1111 1111"] {
+        assert!(!raw.contains(secret), "{secret} in {raw}");
+    }
+    assert!(raw.contains("about the refund"), "{raw}");
+
+    let kept = Scratch::with_config(&format!("{limited}raw_rejects = true\n"));
+    let path = kept.write("pii.csv", input.as_bytes());
+    vocmine()
+        .arg("mine")
+        .arg(kept.workspace())
+        .arg(&path)
+        .assert()
+        .success()
+        .stderr(contains("raw_rejects = true"));
+    assert!(kept.rejects()[0][3].contains(row), "{:?}", kept.rejects());
+}
+
 #[test]
 fn a_file_without_a_text_column_is_an_error_that_lists_its_columns() {
     let scratch = Scratch::new();
